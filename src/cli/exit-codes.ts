@@ -1,0 +1,60 @@
+// The one table of exit codes (docs/exit-codes.md documents it). POSIX shells keep only 8 bits, so
+// the default mode gives every failure class its own small code; `--exit-codes slmgr` returns what
+// slmgr.vbs returns (0, 1 or the signed HRESULT) for Windows scripts that test %ERRORLEVEL%.
+
+export type ExitCodeMode = 'posix' | 'slmgr';
+
+export type Outcome =
+  | { kind: 'success' }
+  | { kind: 'usage' }
+  | { kind: 'licensing'; hresult: number }
+  | { kind: 'soft-failure' }
+  | { kind: 'store' }
+  | { kind: 'network'; hresult: number }
+  | { kind: 'not-implemented' }
+  | { kind: 'internal' }
+  | { kind: 'interrupted' };
+
+export const POSIX_EXIT_CODES = {
+  success: 0,
+  usage: 1,
+  licensing: 2,
+  'soft-failure': 3,
+  store: 4,
+  network: 5,
+  'not-implemented': 6,
+  internal: 70,
+  interrupted: 130,
+} as const satisfies Record<Outcome['kind'], number>;
+
+const E_FAIL = 0x80004005;
+const E_NOTIMPL = 0x80004001;
+const E_UNEXPECTED = 0x8000ffff;
+const ERROR_CANCELLED_HRESULT = 0x800704c7;
+
+function signed(hresult: number): number {
+  return hresult | 0;
+}
+
+export function exitCodeFor(outcome: Outcome, mode: ExitCodeMode): number {
+  if (mode === 'posix') return POSIX_EXIT_CODES[outcome.kind];
+  switch (outcome.kind) {
+    case 'success':
+    case 'soft-failure':
+      return 0;
+    case 'usage':
+      return 1;
+    case 'licensing':
+    case 'network':
+      return signed(outcome.hresult);
+    // slmgr has no such failures; these HRESULTs are the closest Windows meanings.
+    case 'store':
+      return signed(E_FAIL);
+    case 'not-implemented':
+      return signed(E_NOTIMPL);
+    case 'internal':
+      return signed(E_UNEXPECTED);
+    case 'interrupted':
+      return signed(ERROR_CANCELLED_HRESULT);
+  }
+}

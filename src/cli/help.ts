@@ -1,0 +1,28 @@
+// `--help`: slmgr's own usage, then what this implementation adds. Every extension is listed here
+// and in docs/.
+
+import { usageLines } from './switches.js';
+
+const EXTENSIONS: readonly (readonly [string, string])[] = [
+  ['--json', 'print one JSON document on stdout (schema: docs/json.md)  [SLMGR_JSON=1]'],
+  ['--store PATH', 'state store file (default: the user state directory)  [SLMGR_STORE]'],
+  ['--backend sim|kms', 'sim: the embedded simulated KMS world (default); kms: a real KMS host  [SLMGR_BACKEND]'],
+  ['--now ISO-8601', 'the clock the licensing timers use, e.g. 2026-12-24T08:00:00Z  [SLMGR_NOW]'],
+  ['--exit-codes posix|slmgr', 'posix: small distinct codes (default); slmgr: 0, 1 or the signed HRESULT  [SLMGR_EXIT_CODES]'],
+  ['--color, --no-color', 'force colour on or off (default: on for a terminal unless NO_COLOR is set)'],
+  ['--version', 'print the version'],
+  ['--help, /?, -?', 'print this help'],
+];
+
+export function helpLines(version: string): string[] {
+  const width = Math.max(...EXTENSIONS.map(([name]) => name.length)) + 2;
+  return [
+    ...usageLines(),
+    '',
+    `slmgr ${version} for Node.js — extensions (long options never collide with slmgr switches):`,
+    ...EXTENSIONS.map(([name, text]) => `  ${name.padEnd(width)}${text}`),
+    '',
+    'Exit codes: 0 success, 1 usage, 2 licensing error (HRESULT), 3 slmgr "soft" error, 4 store,',
+    '5 network, 6 not implemented yet, 70 internal error. See docs/exit-codes.md.',
+  ];
+}

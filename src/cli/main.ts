@@ -1,0 +1,232 @@
+// The entry point and the only module that touches process: it parses the command line, runs one
+// command in one store transaction, renders the result, and maps every error to an exit code.
+
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { homedir, hostname } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { loadCommand, type CommandResult } from '../commands/index.js';
+import { resolveMachine } from '../commands/context.js';
+import { HResultError, NetworkError, NotImplementedError, OptionError, SoftFailure, StoreError, UsageError } from '../errors.js';
+import { formatErrorLine, hex, signedHResult } from '../licensing/hresult.js';
+import { renderJson, type JsonError } from '../render/json.js';
+import { message } from '../render/messages.js';
+import { renderText } from '../render/text.js';
+import { parseCommandLine, type SlmgrInvocation } from './argv.js';
+import { exitCodeFor, type Outcome } from './exit-codes.js';
+import { helpLines } from './help.js';
+import { resolveOptions, useColor, type RunOptions } from './options.js';
+import { usageLines } from './switches.js';
+
+export interface Writable {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+/** Everything the CLI needs from the outside world, so tests can run it in-process. */
+export interface CliEnvironment {
+  argv: readonly string[];
+  env: NodeJS.ProcessEnv;
+  platform: NodeJS.Platform;
+  stdout: Writable;
+  stderr: Writable;
+  hostname: string;
+  homedir: string;
+}
+
+interface Report {
+  outcome: Outcome;
+  command: string | null;
+  machine: string | null;
+  /** slmgr's own lines (stdout in text mode). */
+  lines: string[];
+  result: CommandResult | { usage: string[] } | { version: string } | null;
+  error: JsonError | null;
+  /** Our own diagnostics, never part of slmgr's output. */
+  diagnostics: string[];
+}
+
+function packageVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('../../package.json') as { version: string }).version;
+}
+
+function usageReport(lines: string[], errorMessage: string): Report {
+  return {
+    outcome: { kind: 'usage' },
+    command: null,
+    machine: null,
+    lines: [...lines, ...usageLines()],
+    result: null,
+    error: { kind: 'usage', message: errorMessage },
+    diagnostics: [],
+  };
+}
+
+function invocationReport(invocation: Exclude<SlmgrInvocation, { kind: 'switch' }>, options: RunOptions): Report {
+  switch (invocation.kind) {
+    case 'invalid-combination':
+      return usageReport([message('MsgInvalidOptions'), ''], message('MsgInvalidOptions'));
+    case 'unrecognized': {
+      const text = message('MsgUnrecognizedOption', { OPTION: invocation.token });
+      return usageReport([text, ''], text);
+    }
+    case 'missing-parameter': {
+      const text = message('MsgErrorText_9', { OPTION: invocation.spec.name, PARAM: invocation.param });
+      return usageReport(['', text], text);
+    }
+    case 'help':
+      // slmgr.vbs itself has no /? handler; in slmgr mode we keep its exact answer.
+      if (options.exitCodes === 'slmgr') {
+        const text = message('MsgUnrecognizedOption', { OPTION: invocation.token });
+        return usageReport([text, ''], text);
+      }
+      return helpReport();
+  }
+}
+
+function helpReport(): Report {
+  const lines = helpLines(packageVersion());
+  return { outcome: { kind: 'success' }, command: 'help', machine: null, lines, result: { usage: lines }, error: null, diagnostics: [] };
+}
+
+function errorReport(error: unknown, command: string | null): Report {
+  const base = { command, machine: null, result: null };
+  if (error instanceof SoftFailure) {
+    const text = message(error.messageId, error.params);
+    return { ...base, outcome: { kind: 'soft-failure' }, lines: [text], error: { kind: 'soft-failure', id: error.messageId, message: text }, diagnostics: [] };
+  }
+  if (error instanceof HResultError || error instanceof NetworkError) {
+    const line = formatErrorLine(error.hresult);
+    const kind = error instanceof HResultError ? 'licensing' : 'network';
+    const diagnostics = error instanceof NetworkError ? [`slmgr: ${error.message}`] : [];
+    return {
+      ...base,
+      outcome: { kind, hresult: error.hresult },
+      lines: [line],
+      error: { kind, message: line.replace(/^Error: \S+ /, ''), hresult: `0x${hex(error.hresult)}`, hresultSigned: signedHResult(error.hresult) },
+      diagnostics,
+    };
+  }
+  if (error instanceof StoreError) {
+    return { ...base, outcome: { kind: 'store' }, lines: [], error: { kind: 'store', reason: error.reason, path: error.path, message: error.message }, diagnostics: [`slmgr: ${error.message}`] };
+  }
+  if (error instanceof NotImplementedError) {
+    return { ...base, outcome: { kind: 'not-implemented' }, lines: [], error: { kind: 'not-implemented', feature: error.feature, message: error.message }, diagnostics: [`slmgr: ${error.message}`] };
+  }
+  if (error instanceof OptionError || error instanceof UsageError) {
+    return { ...base, outcome: { kind: 'usage' }, lines: [], error: { kind: 'usage', message: error.message }, diagnostics: [`slmgr: ${error.message}`, 'Try "slmgr --help".'] };
+  }
+  const detail = error instanceof Error ? error.stack ?? error.message : String(error);
+  return {
+    ...base,
+    outcome: { kind: 'internal' },
+    lines: [],
+    error: { kind: 'internal', message: error instanceof Error ? error.message : String(error) },
+    diagnostics: [`slmgr: internal error — this is a bug, please report it with the command you ran.`, detail],
+  };
+}
+
+async function runSwitch(invocation: Extract<SlmgrInvocation, { kind: 'switch' }>, options: RunOptions, io: CliEnvironment): Promise<Report> {
+  const { spec } = invocation;
+  const command = await loadCommand(spec.name);
+  if (!command) {
+    throw new NotImplementedError(
+      `/${spec.name}`,
+      `/${spec.name} is recognised but not implemented yet (planned in issue #${spec.pendingIssue}); nothing was changed.`,
+    );
+  }
+  const { Store } = await import('../store/store.js');
+  const { resolveStorePath } = await import('../store/location.js');
+  const path = resolveStorePath({ flag: options.store, env: io.env, platform: io.platform, homedir: io.homedir });
+  const now = options.now ?? Date.now();
+  const store = Store.open({ path, now: () => now, randomUUID, hostname: io.hostname });
+  try {
+    let machineName = '';
+    const result = store.transaction((tx) => {
+      const machine = resolveMachine(tx, invocation.machine, io.hostname);
+      machineName = machine.name;
+      return command({ tx, machine, now, randomUUID }, invocation.args);
+    });
+    return { outcome: { kind: 'success' }, command: spec.name, machine: machineName, lines: renderText(result), result, error: null, diagnostics: [] };
+  } finally {
+    store.close();
+  }
+}
+
+async function buildReport(io: CliEnvironment, options: RunOptions, invocation: SlmgrInvocation): Promise<Report> {
+  if (invocation.kind !== 'switch') return invocationReport(invocation, options);
+  try {
+    return await runSwitch(invocation, options, io);
+  } catch (error) {
+    return errorReport(error, invocation.spec.name);
+  }
+}
+
+export async function run(io: CliEnvironment): Promise<number> {
+  const parsed = parseCommandLine(io.argv);
+  let options: RunOptions;
+  let report: Report;
+  try {
+    if (parsed.flagErrors.length > 0) throw new OptionError(parsed.flagErrors.join('; '));
+    options = resolveOptions(parsed.flags, io.env);
+  } catch (error) {
+    // The options themselves are unusable: answer in the most useful mode we can tell.
+    options = { json: parsed.flags.json ?? false, store: undefined, backend: 'sim', now: undefined, exitCodes: 'posix', color: false };
+    report = errorReport(error, null);
+    return emit(io, options, report);
+  }
+  if (parsed.flags.version) {
+    const version = packageVersion();
+    report = { outcome: { kind: 'success' }, command: 'version', machine: null, lines: [`slmgr ${version}`], result: { version }, error: null, diagnostics: [] };
+  } else if (parsed.flags.help) {
+    report = helpReport();
+  } else {
+    report = await buildReport(io, options, parsed.invocation);
+  }
+  return emit(io, options, report);
+}
+
+async function emit(io: CliEnvironment, options: RunOptions, report: Report): Promise<number> {
+  const exitCode = exitCodeFor(report.outcome, options.exitCodes);
+  const eol = io.platform === 'win32' ? '\r\n' : '\n';
+  const diagnostics = report.diagnostics.map((line) => line + eol).join('');
+  if (options.json) {
+    io.stdout.write(renderJson({
+      command: report.command,
+      machine: report.machine,
+      ok: report.outcome.kind === 'success',
+      exitCode,
+      result: report.result,
+      error: report.error,
+    }));
+    // slmgr's own error line is useful to a person watching a JSON run; it goes to stderr.
+    const stderrLines = report.error && report.outcome.kind !== 'usage' ? report.lines : report.error ? [report.error.message] : [];
+    io.stderr.write(stderrLines.map((line) => line + eol).join('') + diagnostics);
+    return exitCode;
+  }
+  let lines = report.lines;
+  if (lines.length > 0 && useColor(options, io.stdout.isTTY === true, io.env)) {
+    lines = await (await import('../render/color.js')).colorize(lines);
+  }
+  // slmgr buffers its lines and echoes the buffer at exit, which always adds one empty line.
+  if (lines.length > 0) io.stdout.write(lines.map((line) => line + eol).join('') + eol);
+  if (diagnostics) io.stderr.write(diagnostics);
+  return exitCode;
+}
+
+export async function main(): Promise<void> {
+  process.exitCode = await run({
+    argv: process.argv.slice(2),
+    env: process.env,
+    platform: process.platform,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    hostname: hostname(),
+    homedir: homedir(),
+  });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}

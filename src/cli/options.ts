@@ -1,0 +1,69 @@
+// Global options: a flag on the command line wins over its SLMGR_* environment variable.
+
+import { OptionError } from '../errors.js';
+import type { GlobalFlags } from './argv.js';
+import type { ExitCodeMode } from './exit-codes.js';
+
+export type BackendName = 'sim' | 'kms';
+
+export interface RunOptions {
+  json: boolean;
+  /** Explicit store path (--store or SLMGR_STORE); undefined means the platform default. */
+  store: string | undefined;
+  backend: BackendName;
+  /** The licensing clock in ms; undefined means the real clock. */
+  now: number | undefined;
+  exitCodes: ExitCodeMode;
+  /** undefined: decide from the terminal and NO_COLOR / FORCE_COLOR. */
+  color: boolean | undefined;
+}
+
+const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
+const FALSE_WORDS = ['0', 'false', 'no', 'off', ''];
+
+function envBoolean(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  const lower = value.trim().toLowerCase();
+  if (TRUE_WORDS.includes(lower)) return true;
+  if (FALSE_WORDS.includes(lower)) return false;
+  throw new OptionError(`${name} must be one of 1, true, yes, on, 0, false, no, off (got "${value}")`);
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  const lower = value.toLowerCase();
+  const match = allowed.find((a) => a === lower);
+  if (match === undefined) throw new OptionError(`${name} must be ${allowed.join(' or ')} (got "${value}")`);
+  return match;
+}
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+export function parseNow(name: string, value: string): number {
+  const ms = ISO_8601.test(value.trim()) ? Date.parse(value.trim()) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new OptionError(`${name} must be an ISO-8601 date or date-time, e.g. 2026-11-25T12:00:00Z (got "${value}")`);
+  return ms;
+}
+
+export function resolveOptions(flags: GlobalFlags, env: NodeJS.ProcessEnv): RunOptions {
+  const backend = flags.backend ?? env.SLMGR_BACKEND;
+  const now = flags.now ?? env.SLMGR_NOW;
+  const exitCodes = flags.exitCodes ?? env.SLMGR_EXIT_CODES;
+  const store = flags.store ?? env.SLMGR_STORE;
+  return {
+    json: flags.json ?? envBoolean('SLMGR_JSON', env.SLMGR_JSON) ?? false,
+    store: store === '' ? undefined : store,
+    backend: backend ? oneOf(flags.backend ? '--backend' : 'SLMGR_BACKEND', backend, ['sim', 'kms'] as const) : 'sim',
+    now: now ? parseNow(flags.now ? '--now' : 'SLMGR_NOW', now) : undefined,
+    exitCodes: exitCodes ? oneOf(flags.exitCodes ? '--exit-codes' : 'SLMGR_EXIT_CODES', exitCodes, ['posix', 'slmgr'] as const) : 'posix',
+    color: flags.color,
+  };
+}
+
+/** Colour only on a terminal, never in JSON, and never when NO_COLOR is set (chalk ignores it). */
+export function useColor(options: RunOptions, isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
+  if (options.json) return false;
+  if (options.color !== undefined) return options.color;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true;
+  return isTTY;
+}

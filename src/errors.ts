@@ -1,0 +1,77 @@
+// The error kinds every layer may throw. Only src/cli turns them into exit codes and output;
+// everything below it throws and returns data.
+
+/** Bad command line: slmgr prints a message, then its usage text, and exits 1. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  /** The exact slmgr lines that precede the usage text ("Unrecognized option: /x", ""). */
+  readonly lines: readonly string[];
+  constructor(message: string, lines: readonly string[] = [message]) {
+    super(message);
+    this.lines = lines;
+  }
+}
+
+/** An HRESULT from the (simulated) Software Licensing Service: slmgr's `Error: 0x… text` line. */
+export class HResultError extends Error {
+  override readonly name = 'HResultError';
+  /** Unsigned 32-bit value, e.g. 0xC004F050. */
+  readonly hresult: number;
+  constructor(hresult: number, detail?: string) {
+    super(detail ?? `HRESULT 0x${(hresult >>> 0).toString(16).toUpperCase().padStart(8, '0')}`);
+    this.hresult = hresult >>> 0;
+  }
+}
+
+/** The state store cannot be opened, read or written. Never recreated silently. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  readonly path: string;
+  readonly reason: 'unreadable' | 'corrupt' | 'newer-schema' | 'not-a-file' | 'busy' | 'unwritable' | 'invalid-path';
+  constructor(reason: StoreError['reason'], path: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+    this.path = path;
+  }
+}
+
+/** Talking to a KMS host or a DNS server failed below the licensing layer. */
+export class NetworkError extends Error {
+  override readonly name = 'NetworkError';
+  /** The HRESULT slmgr would surface for it (0xC004F074 when no host could be contacted). */
+  readonly hresult: number;
+  constructor(message: string, hresult = 0xc004f074, options?: { cause?: unknown }) {
+    super(message, options);
+    this.hresult = hresult >>> 0;
+  }
+}
+
+/** A switch slmgr has that a later issue implements. Never a silent no-op. */
+export class NotImplementedError extends Error {
+  override readonly name = 'NotImplementedError';
+  readonly feature: string;
+  constructor(feature: string, message: string) {
+    super(message);
+    this.feature = feature;
+  }
+}
+
+/** A global option (--store, --now, …) or environment value is not acceptable. */
+export class OptionError extends Error {
+  override readonly name = 'OptionError';
+}
+
+/**
+ * One of slmgr's "soft" errors (`Error: product not found.` and friends): slmgr prints the line and
+ * exits 0; we print the same line and, in the default exit-code mode, exit with a distinct code.
+ */
+export class SoftFailure extends Error {
+  override readonly name = 'SoftFailure';
+  readonly messageId: import('./render/messages.js').MessageId;
+  readonly params: Readonly<Record<string, string | number>>;
+  constructor(messageId: SoftFailure['messageId'], params: SoftFailure['params'] = {}) {
+    super(messageId);
+    this.messageId = messageId;
+    this.params = params;
+  }
+}

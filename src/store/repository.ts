@@ -1,0 +1,330 @@
+import type Database from 'better-sqlite3';
+import { storeError } from './store-errors.js';
+import type { EventRow, MachineRow, ProductRow } from './types.js';
+
+/** The repository over one open transaction; valid only inside the `transaction` callback. */
+export interface StoreTx {
+  localMachine(): MachineRow;
+  /** Case-insensitive (ASCII) lookup by name. */
+  findMachine(name: string): MachineRow | undefined;
+  createMachine(init: { name: string; isLocal?: boolean; fqdn?: string | null; dnsDomain?: string | null }): MachineRow;
+  /** In creation order, so the local machine comes first. */
+  listMachines(): MachineRow[];
+  updateMachine(id: number, patch: Partial<Omit<MachineRow, 'id'>>): MachineRow;
+  /** Ordered by installedAt (never-installed last), then skuId. */
+  listProducts(machineId: number): ProductRow[];
+  getProduct(machineId: number, skuId: string): ProductRow | undefined;
+  /** Inserts the row, or replaces every column of the row with the same (machineId, skuId). */
+  putProduct(row: ProductRow): void;
+  updateProduct(machineId: number, skuId: string, patch: Partial<ProductRow>): ProductRow;
+  /** No-op when there is no such product. */
+  deleteProduct(machineId: number, skuId: string): void;
+  addEvent(machineId: number, eventId: number, data: Record<string, unknown>, at: number): EventRow;
+  /** Oldest first; all machines when machineId is omitted. */
+  listEvents(machineId?: number): EventRow[];
+}
+
+type MachineDefaults = Omit<MachineRow, 'id' | 'name' | 'isLocal' | 'fqdn' | 'dnsDomain' | 'cmid' | 'createdAt'>;
+
+/** A new machine's licensing state: a fresh Windows 11 24H2 / Server 2025 install, not a KMS host. */
+export const MACHINE_DEFAULTS: Readonly<MachineDefaults> = {
+  serviceVersion: '10.0.26100.1',
+  osBuild: 26100,
+  lcid: 1033,
+  remainingWindowsRearmCount: 1001,
+  keyInRegistry: false,
+  kmsMachine: null,
+  kmsPort: null,
+  kmsLookupDomain: null,
+  kmsHostCaching: true,
+  kmsListeningPort: 1688,
+  kmsDnsPublishing: true,
+  kmsLowPriority: false,
+  vlActivationInterval: 120,
+  vlRenewalInterval: 10080,
+};
+
+// Every field of a row and how it is stored. A Record over the row's keys makes the compiler
+// reject a field added to types.ts without a column here. These tables are also the whitelist
+// that patch updates build their SET clause from.
+type Storage = 'value' | 'boolean';
+
+const MACHINE_FIELDS: Record<keyof MachineRow, Storage> = {
+  id: 'value',
+  name: 'value',
+  isLocal: 'boolean',
+  fqdn: 'value',
+  dnsDomain: 'value',
+  cmid: 'value',
+  createdAt: 'value',
+  serviceVersion: 'value',
+  osBuild: 'value',
+  lcid: 'value',
+  remainingWindowsRearmCount: 'value',
+  keyInRegistry: 'boolean',
+  kmsMachine: 'value',
+  kmsPort: 'value',
+  kmsLookupDomain: 'value',
+  kmsHostCaching: 'boolean',
+  kmsListeningPort: 'value',
+  kmsDnsPublishing: 'boolean',
+  kmsLowPriority: 'boolean',
+  vlActivationInterval: 'value',
+  vlRenewalInterval: 'value',
+};
+
+const PRODUCT_FIELDS: Record<keyof ProductRow, Storage> = {
+  machineId: 'value',
+  skuId: 'value',
+  applicationId: 'value',
+  partialKey: 'value',
+  keyDigest: 'value',
+  keyGroup: 'value',
+  keySerial: 'value',
+  channel: 'value',
+  extendedPid: 'value',
+  installationId: 'value',
+  installedAt: 'value',
+  licenseStatus: 'value',
+  graceEndsAt: 'value',
+  statusReason: 'value',
+  remainingSkuRearmCount: 'value',
+  remainingAppRearmCount: 'value',
+  activationTypeEnabled: 'value',
+  kmsMachine: 'value',
+  kmsPort: 'value',
+  kmsLookupDomain: 'value',
+  activatedAt: 'value',
+  kmsHostName: 'value',
+  kmsHostPort: 'value',
+  kmsHostIp: 'value',
+  kmsHostEpid: 'value',
+  vlActivationInterval: 'value',
+  vlRenewalInterval: 'value',
+};
+
+const column = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const selectList = (fields: object): string =>
+  Object.keys(fields)
+    .map((f) => (column(f) === f ? f : `${column(f)} AS ${f}`))
+    .join(', ');
+
+const MACHINE_SELECT = `SELECT ${selectList(MACHINE_FIELDS)} FROM machines`;
+const PRODUCT_SELECT = `SELECT ${selectList(PRODUCT_FIELDS)} FROM products`;
+const EVENT_SELECT = 'SELECT id, machine_id AS machineId, at, event_id AS eventId, data FROM events';
+
+const MACHINE_INSERT_FIELDS = Object.keys(MACHINE_FIELDS).filter((f) => f !== 'id');
+const MACHINE_INSERT = `INSERT INTO machines (${MACHINE_INSERT_FIELDS.map(column).join(', ')})
+  VALUES (${MACHINE_INSERT_FIELDS.map((f) => `@${f}`).join(', ')})`;
+
+const PRODUCT_INSERT_FIELDS = Object.keys(PRODUCT_FIELDS);
+const PRODUCT_KEY_FIELDS = new Set(['machineId', 'skuId']);
+const PRODUCT_UPSERT = `INSERT INTO products (${PRODUCT_INSERT_FIELDS.map(column).join(', ')})
+  VALUES (${PRODUCT_INSERT_FIELDS.map((f) => `@${f}`).join(', ')})
+  ON CONFLICT (machine_id, sku_id) DO UPDATE SET ${PRODUCT_INSERT_FIELDS
+    .filter((f) => !PRODUCT_KEY_FIELDS.has(f))
+    .map((f) => `${column(f)} = excluded.${column(f)}`)
+    .join(', ')}`;
+
+type SqlValue = string | number | bigint | Buffer | null;
+type Bindings = Record<string, SqlValue>;
+
+/** Prepared statements of one connection, keyed by their SQL text. */
+export class StatementCache {
+  readonly #db: Database.Database;
+  readonly #statements = new Map<string, Database.Statement<unknown[], unknown>>();
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  get(sql: string): Database.Statement<unknown[], unknown> {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+export interface RepositoryContext {
+  statements: StatementCache;
+  storePath: string;
+  now: () => number;
+  randomUUID: () => string;
+}
+
+export class Repository implements StoreTx {
+  readonly #ctx: RepositoryContext;
+  #active = true;
+
+  constructor(ctx: RepositoryContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Called when the transaction ends: a tx kept past it would silently write in autocommit mode. */
+  close(): void {
+    this.#active = false;
+  }
+
+  localMachine(): MachineRow {
+    const row = this.#get(`${MACHINE_SELECT} WHERE is_local = 1`);
+    if (!row) throw storeError('corrupt', this.#ctx.storePath, 'has no local machine row');
+    return toMachine(row);
+  }
+
+  findMachine(name: string): MachineRow | undefined {
+    const row = this.#get(`${MACHINE_SELECT} WHERE name = ?`, name);
+    return row && toMachine(row);
+  }
+
+  createMachine(init: { name: string; isLocal?: boolean; fqdn?: string | null; dnsDomain?: string | null }): MachineRow {
+    const row: Omit<MachineRow, 'id'> = {
+      ...MACHINE_DEFAULTS,
+      name: init.name,
+      isLocal: init.isLocal ?? false,
+      fqdn: init.fqdn ?? null,
+      dnsDomain: init.dnsDomain ?? null,
+      cmid: this.#ctx.randomUUID(),
+      createdAt: this.#ctx.now(),
+    };
+    const { lastInsertRowid } = this.#statement(MACHINE_INSERT).run(bindings(row, MACHINE_INSERT_FIELDS, MACHINE_FIELDS));
+    return { id: Number(lastInsertRowid), ...row };
+  }
+
+  listMachines(): MachineRow[] {
+    return this.#all(`${MACHINE_SELECT} ORDER BY id`).map(toMachine);
+  }
+
+  updateMachine(id: number, patch: Partial<Omit<MachineRow, 'id'>>): MachineRow {
+    const set = setClause(patch, MACHINE_FIELDS, { id });
+    if (set) this.#statement(`UPDATE machines SET ${set.sql} WHERE id = @id`).run({ ...set.values, id });
+    const row = this.#get(`${MACHINE_SELECT} WHERE id = ?`, id);
+    if (!row) throw new Error(`No machine with id ${id}`);
+    return toMachine(row);
+  }
+
+  listProducts(machineId: number): ProductRow[] {
+    return this.#all(
+      `${PRODUCT_SELECT} WHERE machine_id = ? ORDER BY installed_at IS NULL, installed_at, sku_id`,
+      machineId,
+    ).map(toProduct);
+  }
+
+  getProduct(machineId: number, skuId: string): ProductRow | undefined {
+    const row = this.#get(`${PRODUCT_SELECT} WHERE machine_id = ? AND sku_id = ?`, machineId, skuId);
+    return row && toProduct(row);
+  }
+
+  putProduct(row: ProductRow): void {
+    this.#statement(PRODUCT_UPSERT).run(bindings(row, PRODUCT_INSERT_FIELDS, PRODUCT_FIELDS));
+  }
+
+  updateProduct(machineId: number, skuId: string, patch: Partial<ProductRow>): ProductRow {
+    const set = setClause(patch, PRODUCT_FIELDS, { machineId, skuId });
+    if (set) {
+      this.#statement(`UPDATE products SET ${set.sql} WHERE machine_id = @machineId AND sku_id = @skuId`).run({
+        ...set.values,
+        machineId,
+        skuId,
+      });
+    }
+    const row = this.getProduct(machineId, skuId);
+    if (!row) throw new Error(`No product ${skuId} on machine ${machineId}`);
+    return row;
+  }
+
+  deleteProduct(machineId: number, skuId: string): void {
+    this.#statement('DELETE FROM products WHERE machine_id = ? AND sku_id = ?').run(machineId, skuId);
+  }
+
+  addEvent(machineId: number, eventId: number, data: Record<string, unknown>, at: number): EventRow {
+    const json = JSON.stringify(data);
+    const { lastInsertRowid } = this.#statement(
+      'INSERT INTO events (machine_id, at, event_id, data) VALUES (?, ?, ?, ?)',
+    ).run(machineId, at, eventId, json);
+    return { id: Number(lastInsertRowid), machineId, at, eventId, data: JSON.parse(json) as Record<string, unknown> };
+  }
+
+  listEvents(machineId?: number): EventRow[] {
+    const rows =
+      machineId === undefined
+        ? this.#all(`${EVENT_SELECT} ORDER BY at, id`)
+        : this.#all(`${EVENT_SELECT} WHERE machine_id = ? ORDER BY at, id`, machineId);
+    return rows.map((row) => ({ ...(row as Omit<EventRow, 'data'>), data: JSON.parse(String(row['data'])) as Record<string, unknown> }));
+  }
+
+  #statement(sql: string): Database.Statement<unknown[], unknown> {
+    if (!this.#active) throw new Error('This StoreTx was used after its transaction ended');
+    return this.#ctx.statements.get(sql);
+  }
+
+  #get(sql: string, ...params: SqlValue[]): Record<string, unknown> | undefined {
+    return this.#statement(sql).get(...params) as Record<string, unknown> | undefined;
+  }
+
+  #all(sql: string, ...params: SqlValue[]): Record<string, unknown>[] {
+    return this.#statement(sql).all(...params) as Record<string, unknown>[];
+  }
+}
+
+/** Named parameters for every listed field; a missing field is a bug, not a NULL. */
+function bindings(row: object, names: readonly string[], fields: Record<string, Storage>): Bindings {
+  const values = row as Record<string, unknown>;
+  const out: Bindings = {};
+  for (const field of names) {
+    if (values[field] === undefined) throw new TypeError(`Missing field "${field}"`);
+    out[field] = toSql(values[field], fields[field]);
+  }
+  return out;
+}
+
+/**
+ * `col = @field, …` for the patch's defined fields. Key fields may be repeated with their
+ * current value (a patch spread from a full row) but not changed; unknown fields throw, so
+ * no caller-supplied string ever reaches the SQL text.
+ */
+function setClause(
+  patch: object,
+  fields: Record<string, Storage>,
+  key: Record<string, SqlValue>,
+): { sql: string; values: Bindings } | undefined {
+  const assignments: string[] = [];
+  const values: Bindings = {};
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    if (!Object.hasOwn(fields, field)) throw new TypeError(`Unknown field "${field}"`);
+    if (Object.hasOwn(key, field)) {
+      if (value !== key[field]) throw new TypeError(`Field "${field}" identifies the row and cannot be changed`);
+      continue;
+    }
+    assignments.push(`${column(field)} = @${field}`);
+    values[field] = toSql(value, fields[field]);
+  }
+  return assignments.length === 0 ? undefined : { sql: assignments.join(', '), values };
+}
+
+function toSql(value: unknown, storage: Storage | undefined): SqlValue {
+  if (storage === 'boolean') {
+    if (typeof value !== 'boolean') throw new TypeError(`Expected a boolean, got ${typeof value}`);
+    return value ? 1 : 0;
+  }
+  return value as SqlValue;
+}
+
+function fromSql<R>(row: Record<string, unknown>, booleans: readonly string[]): R {
+  const out: Record<string, unknown> = { ...row };
+  for (const field of booleans) out[field] = row[field] === 1;
+  return out as R;
+}
+
+const booleanFields = (fields: Record<string, Storage>): string[] =>
+  Object.entries(fields)
+    .filter(([, storage]) => storage === 'boolean')
+    .map(([field]) => field);
+const MACHINE_BOOLEANS = booleanFields(MACHINE_FIELDS);
+const PRODUCT_BOOLEANS = booleanFields(PRODUCT_FIELDS);
+
+const toMachine = (row: Record<string, unknown>): MachineRow => fromSql(row, MACHINE_BOOLEANS);
+const toProduct = (row: Record<string, unknown>): ProductRow => fromSql(row, PRODUCT_BOOLEANS);

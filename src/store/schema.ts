@@ -1,0 +1,91 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * 'SLMG', written to PRAGMA application_id (header offset 68) when a store is created, so a file
+ * can be recognised as ours, or as another program's database, from its first 100 bytes.
+ */
+export const APPLICATION_ID = 0x534c4d47;
+
+/**
+ * One forward step of the schema. MIGRATIONS[i] brings a store from user_version i to i + 1.
+ * Migrations are frozen once released: a change is a new entry, never an edit of an old one,
+ * because stores created by released versions replay exactly this history.
+ */
+export interface Migration {
+  readonly name: string;
+  readonly up: (db: Database.Database) => void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    name: 'machines, products and events',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE machines (
+          id                            INTEGER PRIMARY KEY,
+          name                          TEXT    NOT NULL COLLATE NOCASE UNIQUE CHECK (name <> ''),
+          is_local                      INTEGER NOT NULL CHECK (is_local IN (0, 1)),
+          fqdn                          TEXT,
+          dns_domain                    TEXT,
+          cmid                          TEXT    NOT NULL UNIQUE,
+          created_at                    INTEGER NOT NULL,
+          service_version               TEXT    NOT NULL,
+          os_build                      INTEGER NOT NULL,
+          lcid                          INTEGER NOT NULL,
+          remaining_windows_rearm_count INTEGER NOT NULL,
+          key_in_registry               INTEGER NOT NULL CHECK (key_in_registry IN (0, 1)),
+          kms_machine                   TEXT,
+          kms_port                      INTEGER,
+          kms_lookup_domain             TEXT,
+          kms_host_caching              INTEGER NOT NULL CHECK (kms_host_caching IN (0, 1)),
+          kms_listening_port            INTEGER NOT NULL,
+          kms_dns_publishing            INTEGER NOT NULL CHECK (kms_dns_publishing IN (0, 1)),
+          kms_low_priority              INTEGER NOT NULL CHECK (kms_low_priority IN (0, 1)),
+          vl_activation_interval        INTEGER NOT NULL,
+          vl_renewal_interval           INTEGER NOT NULL
+        ) STRICT;
+        -- At most one local machine, so concurrent first opens cannot both insert one.
+        CREATE UNIQUE INDEX machines_one_local ON machines (is_local) WHERE is_local = 1;
+
+        CREATE TABLE products (
+          machine_id                INTEGER NOT NULL REFERENCES machines (id) ON DELETE CASCADE,
+          sku_id                    TEXT    NOT NULL COLLATE NOCASE,
+          application_id            TEXT    NOT NULL,
+          partial_key               TEXT,
+          key_digest                TEXT,
+          key_group                 INTEGER,
+          key_serial                INTEGER,
+          channel                   TEXT,
+          extended_pid              TEXT,
+          installation_id           TEXT,
+          installed_at              INTEGER,
+          license_status            INTEGER NOT NULL CHECK (license_status BETWEEN 0 AND 6),
+          grace_ends_at             INTEGER,
+          status_reason             INTEGER,
+          remaining_sku_rearm_count INTEGER NOT NULL,
+          remaining_app_rearm_count INTEGER NOT NULL,
+          activation_type_enabled   INTEGER NOT NULL CHECK (activation_type_enabled BETWEEN 0 AND 3),
+          kms_machine               TEXT,
+          kms_port                  INTEGER,
+          kms_lookup_domain         TEXT,
+          activated_at              INTEGER,
+          kms_host_name             TEXT,
+          kms_host_port             INTEGER,
+          kms_host_ip               TEXT,
+          kms_host_epid             TEXT,
+          vl_activation_interval    INTEGER,
+          vl_renewal_interval       INTEGER,
+          PRIMARY KEY (machine_id, sku_id)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE events (
+          id         INTEGER PRIMARY KEY,
+          machine_id INTEGER NOT NULL REFERENCES machines (id) ON DELETE CASCADE,
+          at         INTEGER NOT NULL,
+          event_id   INTEGER NOT NULL,
+          data       TEXT    NOT NULL CHECK (json_valid(data) AND json_type(data) = 'object')
+        ) STRICT;
+        CREATE INDEX events_by_machine ON events (machine_id, at, id);
+      `),
+  },
+];

@@ -1,0 +1,85 @@
+// Row shapes of the state store. Times are milliseconds since the Unix epoch (UTC).
+// Full product keys are never stored: a product row keeps the partial key, a SHA-256 digest of
+// the normalised key and the decoded group/serial, which is all any command needs.
+
+export interface MachineRow {
+  id: number;
+  /** Lab machine name, or the host name of the local machine (case-insensitive, unique). */
+  name: string;
+  isLocal: boolean;
+  fqdn: string | null;
+  dnsDomain: string | null;
+  /** Client Machine ID, a random v4 UUID chosen when the machine is created. */
+  cmid: string;
+  createdAt: number;
+  /** SoftwareLicensingService.Version, e.g. "10.0.26100.1". */
+  serviceVersion: string;
+  osBuild: number;
+  lcid: number;
+  remainingWindowsRearmCount: number;
+  /** False after /cpky: the key is no longer readable from the (simulated) registry. */
+  keyInRegistry: boolean;
+  // KMS client settings at service level (/skms, /skms-domain without an Activation ID)
+  kmsMachine: string | null;
+  kmsPort: number | null;
+  kmsLookupDomain: string | null;
+  kmsHostCaching: boolean;
+  // KMS host settings (used once the machine is a KMS host)
+  kmsListeningPort: number;
+  kmsDnsPublishing: boolean;
+  kmsLowPriority: boolean;
+  vlActivationInterval: number;
+  vlRenewalInterval: number;
+}
+
+export type LicenseStatusCode = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+
+export interface ProductRow {
+  machineId: number;
+  /** Activation ID (SKU ID), lower-case GUID. */
+  skuId: string;
+  applicationId: string;
+  /** Last five characters of the installed key; null when the licence is not in use (/upk). */
+  partialKey: string | null;
+  /** Hex SHA-256 of the normalised key; null when unkeyed. */
+  keyDigest: string | null;
+  keyGroup: number | null;
+  keySerial: number | null;
+  /** e.g. "Volume:GVLK". */
+  channel: string | null;
+  extendedPid: string | null;
+  installationId: string | null;
+  installedAt: number | null;
+  /** Stored base status; the effective status is derived from it, the timers and the clock. */
+  licenseStatus: LicenseStatusCode;
+  /** When the current grace or activation period ends; null when it never does. */
+  graceEndsAt: number | null;
+  /** LicenseStatusReason HRESULT (unsigned) when relevant. */
+  statusReason: number | null;
+  remainingSkuRearmCount: number;
+  /** Rearms left for this product's application (shown for non-Windows products). */
+  remainingAppRearmCount: number;
+  /** VLActivationTypeEnabled: 0 all, 1 AD, 2 KMS, 3 Token. */
+  activationTypeEnabled: number;
+  // KMS client settings at product level (/skms … <ActID>)
+  kmsMachine: string | null;
+  kmsPort: number | null;
+  kmsLookupDomain: string | null;
+  // Most recent KMS activation (filled by the sim and kms backends)
+  activatedAt: number | null;
+  kmsHostName: string | null;
+  kmsHostPort: number | null;
+  kmsHostIp: string | null;
+  kmsHostEpid: string | null;
+  vlActivationInterval: number | null;
+  vlRenewalInterval: number | null;
+}
+
+export interface EventRow {
+  id: number;
+  machineId: number;
+  at: number;
+  /** Windows event ID: 12288, 12289, 12290, … */
+  eventId: number;
+  data: Record<string, unknown>;
+}
