@@ -8,7 +8,6 @@ import { pathToFileURL } from 'node:url';
 import { loadCommand, type CommandResult } from '../commands/index.js';
 import { resolveMachine } from '../commands/context.js';
 import { HResultError, NetworkError, NotImplementedError, OptionError, SoftFailure, StoreError, UsageError } from '../errors.js';
-import { formatErrorLine, hex, signedHResult } from '../licensing/hresult.js';
 import { renderJson, type JsonError } from '../render/json.js';
 import { message } from '../render/messages.js';
 import { renderText } from '../render/text.js';
@@ -90,13 +89,15 @@ function helpReport(): Report {
   return { outcome: { kind: 'success' }, command: 'help', machine: null, lines, result: { usage: lines }, error: null, diagnostics: [] };
 }
 
-function errorReport(error: unknown, command: string | null): Report {
+async function errorReport(error: unknown, command: string | null): Promise<Report> {
   const base = { command, machine: null, result: null };
   if (error instanceof SoftFailure) {
     const text = message(error.messageId, error.params);
     return { ...base, outcome: { kind: 'soft-failure' }, lines: [text], error: { kind: 'soft-failure', id: error.messageId, message: text }, diagnostics: [] };
   }
   if (error instanceof HResultError || error instanceof NetworkError) {
+    // The message tables are large; only a failing command needs them.
+    const { formatErrorLine, hex, signedHResult } = await import('../licensing/hresult.js');
     const line = formatErrorLine(error.hresult);
     const kind = error instanceof HResultError ? 'licensing' : 'network';
     const diagnostics = error instanceof NetworkError ? [`slmgr: ${error.message}`] : [];
@@ -159,7 +160,7 @@ async function buildReport(io: CliEnvironment, options: RunOptions, invocation: 
   try {
     return await runSwitch(invocation, options, io);
   } catch (error) {
-    return errorReport(error, invocation.spec.name);
+    return await errorReport(error, invocation.spec.name);
   }
 }
 
@@ -173,7 +174,7 @@ export async function run(io: CliEnvironment): Promise<number> {
   } catch (error) {
     // The options themselves are unusable: answer in the most useful mode we can tell.
     options = { json: parsed.flags.json ?? false, store: undefined, backend: 'sim', now: undefined, exitCodes: 'posix', color: false };
-    report = errorReport(error, null);
+    report = await errorReport(error, null);
     return emit(io, options, report);
   }
   if (parsed.flags.version) {

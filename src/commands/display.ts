@@ -3,7 +3,7 @@
 
 import { SoftFailure } from '../errors.js';
 import { findCatalogBySkuId, WINDOWS_APP_ID } from '../licensing/catalog.js';
-import { hex } from '../licensing/hresult.js';
+import { hex } from '../licensing/hresult-codes.js';
 import { effectiveLicense, LICENSE_STATUS_NAMES, minutesToDays } from '../licensing/license-state.js';
 import type { MachineRow, ProductRow } from '../store/types.js';
 import { normaliseGuid, type CommandContext } from './context.js';

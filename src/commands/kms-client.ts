@@ -3,7 +3,7 @@
 // that product, exactly where slmgr puts it.
 
 import { HResultError, SoftFailure } from '../errors.js';
-import { E_INVALIDARG } from '../licensing/hresult.js';
+import { E_INVALIDARG } from '../licensing/hresult-codes.js';
 import type { Notice } from '../render/messages.js';
 import type { MachineRow, ProductRow } from '../store/types.js';
 import { productById, type CommandContext } from './context.js';

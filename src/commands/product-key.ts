@@ -4,7 +4,7 @@
 import { HResultError, SoftFailure } from '../errors.js';
 import { findCatalogByKey, findCatalogBySkuId, isPublicGvlk, WINDOWS_APP_ID } from '../licensing/catalog.js';
 import { clientExtendedPid } from '../licensing/epid.js';
-import { SL_E_INVALID_PRODUCT_KEY, SL_E_PKEY_INVALID_CONFIG } from '../licensing/hresult.js';
+import { SL_E_INVALID_PRODUCT_KEY, SL_E_PKEY_INVALID_CONFIG } from '../licensing/hresult-codes.js';
 import { labInstallationId } from '../licensing/installation-id.js';
 import { GRACE_PERIOD_MS, LicenseStatus } from '../licensing/license-state.js';
 import { maskProductKey, parseProductKey, productKeyDigest } from '../licensing/product-key.js';

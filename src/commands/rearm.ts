@@ -3,7 +3,7 @@
 
 import { HResultError, SoftFailure } from '../errors.js';
 import { WINDOWS_APP_ID } from '../licensing/catalog.js';
-import { E_INVALIDARG, SL_REMAPPING_SP_PUB_TS_MAX_REARM_REACHED } from '../licensing/hresult.js';
+import { E_INVALIDARG, SL_REMAPPING_SP_PUB_TS_MAX_REARM_REACHED } from '../licensing/hresult-codes.js';
 import { GRACE_PERIOD_MS, LicenseStatus } from '../licensing/license-state.js';
 import type { ProductRow } from '../store/types.js';
 import { normaliseGuid, type CommandContext } from './context.js';

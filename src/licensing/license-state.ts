@@ -3,7 +3,7 @@
 // the clock (--now) moves every product through its grace periods without a write.
 
 import type { LicenseStatusCode, ProductRow } from '../store/types.js';
-import { SL_E_GRACE_TIME_EXPIRED } from './hresult.js';
+import { SL_E_GRACE_TIME_EXPIRED } from './hresult-codes.js';
 
 export const LicenseStatus = {
   Unlicensed: 0,

@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { HResultError } from '../errors.js';
-import { SL_E_INVALID_PRODUCT_KEY } from './hresult.js';
+import { SL_E_INVALID_PRODUCT_KEY } from './hresult-codes.js';
 
 /** The 24 key symbols; a symbol's index is its base-24 digit value, so the order matters. */
 export const KEY_ALPHABET = 'BCDFGHJKMPQRTVWXY2346789';

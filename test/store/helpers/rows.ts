@@ -1,6 +1,9 @@
 // Row factories shared by the tests and the child-process helpers (so no vitest imports here).
 import type { ProductRow } from '../../../src/store/types.js';
 
+/** The product whose rearm count the concurrency test's writers increment. */
+export const COUNTER_SKU = '00000000-0000-0000-0000-000000000000';
+
 /** A product row with every column set to a non-null value, so round trips cover them all. */
 export function fullProduct(machineId: number, skuId: string, overrides: Partial<ProductRow> = {}): ProductRow {
   return {
