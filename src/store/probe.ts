@@ -28,7 +28,9 @@ export function probeStoreFile(storePath: string, latestVersion: number): 'missi
 
   const siblingsBefore = hasJournal(storePath);
   const { header, size } = readHeader(storePath);
-  if (size === 0) return 'present';
+  // Nothing to read: a blank file, or one that a concurrent slmgr has just created and is
+  // initialising under SQLite's locks, which the open that follows respects.
+  if (header.length === 0) return 'present';
   if (header.length < HEADER_BYTES || !header.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw storeError('corrupt', storePath, 'is not an SQLite database');
   }

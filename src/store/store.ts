@@ -117,8 +117,10 @@ export class Store {
   #initialize(migrations: readonly Migration[], hostname: string): void {
     const db = this.#db;
     const latest = migrations.length;
-    // The common case, a current store, is settled by two reads without taking the write lock.
-    if (this.#checkedVersion(latest) < latest || !this.#hasLocalMachine()) {
+    // The common case, a current store, is settled by one read transaction without taking the
+    // write lock. One transaction, so a concurrent creator's commit cannot fall between the reads.
+    const current = db.transaction(() => this.#checkedVersion(latest) === latest && this.#hasLocalMachine()).deferred();
+    if (!current) {
       // A migration that rebuilds a table must not cascade deletes or fail half-way on
       // references; integrity is checked once at the end instead. Not changeable inside BEGIN.
       db.pragma('foreign_keys = OFF');
