@@ -1,9 +1,10 @@
 // End to end: the built bin, spawned as users run it, for every switch in text and --json.
 // Expected strings come from slmgr's message catalogue and layouts in the behaviour reference.
-import { readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SWITCHES } from '../../src/cli/switches.js';
-import { slmgr, slmgrOutput, tempDir } from './helpers.js';
+import { BIN, slmgr, slmgrOutput, tempDir } from './helpers.js';
 
 const PRO = 'W269N-WFGWX-YVC9B-4J6C9-T83GX';
 const PRO_ID = '2de67392-b7a7-462a-b1ca-108dd189f588';
@@ -366,6 +367,19 @@ describe('global options and output channels', () => {
     expect(slmgr(['/dli'], { store: env.store, env: { FORCE_COLOR: '1', NO_COLOR: '1' } }).stdout).not.toMatch(/\u001b\[/);
     expect(slmgr(['/dli', '--no-color'], { store: env.store, env: { FORCE_COLOR: '1' } }).stdout).not.toMatch(/\u001b\[/);
     expect(slmgr(['/dli'], { store: env.store, env: { NO_COLOR: '1' } }).stdout).not.toMatch(/\u001b\[/);
+  });
+
+  // util-linux `script` gives the bin a real terminal, so colour is decided the way users see it.
+  it.runIf(process.platform === 'linux' && existsSync('/usr/bin/script'))('colours a real terminal by default, and not with NO_COLOR', () => {
+    run(['/ipk', PRO]);
+    const inTerminal = (extraEnv: Record<string, string>) => {
+      const childEnv: Record<string, string | undefined> = { ...process.env, SLMGR_STORE: env.store, SLMGR_NOW: NOW, ...extraEnv };
+      delete childEnv.FORCE_COLOR;
+      if (!('NO_COLOR' in extraEnv)) delete childEnv.NO_COLOR;
+      return spawnSync('script', ['-qec', `${process.execPath} ${BIN} /dli`, '/dev/null'], { env: childEnv as NodeJS.ProcessEnv, encoding: 'utf8' }).stdout;
+    };
+    expect(inTerminal({})).toMatch(/\u001b\[33mLicense Status: Initial grace period/);
+    expect(inTerminal({ NO_COLOR: '1' })).not.toMatch(/\u001b\[/);
   });
 
   it('creates the store with mode 0600', () => {
