@@ -126,6 +126,22 @@ const PRODUCT_UPSERT = `INSERT INTO products (${PRODUCT_INSERT_FIELDS.map(column
     .map((f) => `${column(f)} = excluded.${column(f)}`)
     .join(', ')}`;
 
+function fromSql<R>(row: Record<string, unknown>, booleans: readonly string[]): R {
+  const out: Record<string, unknown> = { ...row };
+  for (const field of booleans) out[field] = row[field] === 1;
+  return out as R;
+}
+
+const booleanFields = (fields: Record<string, Storage>): string[] =>
+  Object.entries(fields)
+    .filter(([, storage]) => storage === 'boolean')
+    .map(([field]) => field);
+const MACHINE_BOOLEANS = booleanFields(MACHINE_FIELDS);
+const PRODUCT_BOOLEANS = booleanFields(PRODUCT_FIELDS);
+
+const toMachine = (row: Record<string, unknown>): MachineRow => fromSql(row, MACHINE_BOOLEANS);
+const toProduct = (row: Record<string, unknown>): ProductRow => fromSql(row, PRODUCT_BOOLEANS);
+
 type SqlValue = string | number | bigint | Buffer | null;
 type Bindings = Record<string, SqlValue>;
 
@@ -312,19 +328,3 @@ function toSql(value: unknown, storage: Storage | undefined): SqlValue {
   }
   return value as SqlValue;
 }
-
-function fromSql<R>(row: Record<string, unknown>, booleans: readonly string[]): R {
-  const out: Record<string, unknown> = { ...row };
-  for (const field of booleans) out[field] = row[field] === 1;
-  return out as R;
-}
-
-const booleanFields = (fields: Record<string, Storage>): string[] =>
-  Object.entries(fields)
-    .filter(([, storage]) => storage === 'boolean')
-    .map(([field]) => field);
-const MACHINE_BOOLEANS = booleanFields(MACHINE_FIELDS);
-const PRODUCT_BOOLEANS = booleanFields(PRODUCT_FIELDS);
-
-const toMachine = (row: Record<string, unknown>): MachineRow => fromSql(row, MACHINE_BOOLEANS);
-const toProduct = (row: Record<string, unknown>): ProductRow => fromSql(row, PRODUCT_BOOLEANS);

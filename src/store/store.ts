@@ -15,6 +15,10 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 export type { StoreTx } from './repository.js';
 
+const WAL_RETRY_MS = 5;
+// Atomics.wait on a cell nobody notifies: a synchronous sleep, as opening the store is synchronous.
+const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
+
 export interface StoreOptions {
   path: string;
   /** Milliseconds since the Unix epoch. */
@@ -140,8 +144,27 @@ export class Store {
     }
     db.pragma('foreign_keys = ON');
     // Only now that the file is known to be ours: switching to WAL rewrites its header.
-    db.pragma('journal_mode = WAL');
+    this.#switchToWal();
     db.pragma('synchronous = NORMAL');
+  }
+
+  /**
+   * The switch to WAL (once, right after creation) upgrades a read lock to a write lock, and
+   * SQLite answers that with an immediate SQLITE_BUSY instead of waiting on busy_timeout while
+   * another process is initialising the same new store; so the waiting is done here.
+   */
+  #switchToWal(): void {
+    const deadline = Date.now() + this.#busyTimeoutMs;
+    for (;;) {
+      try {
+        this.#db.pragma('journal_mode = WAL');
+        return;
+      } catch (error) {
+        const busy = error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY');
+        if (!busy || Date.now() >= deadline) throw error;
+        Atomics.wait(SLEEP_CELL, 0, 0, WAL_RETRY_MS);
+      }
+    }
   }
 
   /** The store's schema version, after checking with SQLite what the probe saw in the raw header. */

@@ -1,9 +1,13 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors.js';
 import { MACHINE_DEFAULTS } from '../../src/store/repository.js';
 import { helperPath, TS_CHILD_ARGS } from './helpers/child.js';
-import { makeTempDir, openStore } from './helpers/fixtures.js';
+import { caught, makeTempDir, openStore } from './helpers/fixtures.js';
 import { COUNTER_SKU } from './helpers/rows.js';
 
 const WRITERS = 8;
@@ -33,7 +37,59 @@ function startWriter(storePath: string, writer: number): { child: ChildProcess; 
   return { child, ready, done };
 }
 
+/** Another process that holds the write lock for `ms` milliseconds; resolves once it has it. */
+async function holdWriteLock(storePath: string, ms: number): Promise<ChildProcess> {
+  const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+  const script = `
+    const db = new (require(${JSON.stringify(sqlite)}))(${JSON.stringify(storePath)});
+    db.exec('BEGIN IMMEDIATE');
+    process.stdout.write('locked');
+    setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, ${ms});`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await once(child.stdout, 'data');
+  return child;
+}
+
+/** A store as a crash between its creation and the switch to WAL leaves it: in rollback mode. */
+function rollbackModeStore(): string {
+  const storePath = path.join(makeTempDir(), 'store.db');
+  openStore(storePath).close();
+  const raw = new Database(storePath);
+  raw.pragma('journal_mode = DELETE');
+  raw.close();
+  return storePath;
+}
+
+const journalMode = (file: string): unknown => {
+  const raw = new Database(file, { readonly: true });
+  try {
+    return raw.pragma('journal_mode', { simple: true });
+  } finally {
+    raw.close();
+  }
+};
+
 describe('concurrent processes', () => {
+  it('the switch to WAL waits for another writer instead of failing at once', async () => {
+    const storePath = rollbackModeStore();
+    const holder = await holdWriteLock(storePath, 300);
+    const started = Date.now();
+    openStore(storePath).close();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    expect(journalMode(storePath)).toBe('wal');
+    await once(holder, 'exit');
+  });
+
+  it("the switch to WAL gives up with 'busy' after busyTimeoutMs", async () => {
+    const storePath = rollbackModeStore();
+    const holder = await holdWriteLock(storePath, 3000);
+    const error = caught(() => openStore(storePath, { busyTimeoutMs: 100 }));
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ reason: 'busy', path: storePath });
+    holder.kill();
+    await once(holder, 'exit');
+  });
+
   it(`${WRITERS} processes × ${ITERATIONS} commands on a store that does not exist yet lose nothing`, async () => {
     const storePath = path.join(makeTempDir(), 'jobs', 'store.db');
     const writers = Array.from({ length: WRITERS }, (_, i) => startWriter(storePath, i));

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** `node --import` arguments that let a child process run the TypeScript helpers directly. */
-export const TS_CHILD_ARGS = ['--import', fileURLToPath(new URL('./register-ts.mjs', import.meta.url))];
+export const TS_CHILD_ARGS = ['--import', new URL('./register-ts.mjs', import.meta.url).href];
 
 export const helperPath = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
 

@@ -38,8 +38,9 @@ process.once('message', () => {
     run();
     process.send?.({ ok: true }, () => process.exit(0));
   } catch (error) {
-    const { name, message } = error as Error;
-    process.send?.({ ok: false, name, message, reason: (error as { reason?: string }).reason }, () => process.exit(1));
+    const { name, message, stack, cause } = error as Error & { reason?: string };
+    const detail = { name, message, reason: (error as { reason?: string }).reason, stack, cause: String(cause) };
+    process.send?.({ ok: false, ...detail }, () => process.exit(1));
   }
 });
 process.send?.('ready');
