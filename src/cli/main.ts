@@ -1,8 +1,7 @@
 // The entry point and the only module that touches process: it parses the command line, runs one
 // command in one store transaction, renders the result, and maps every error to an exit code.
 
-import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { loadCommand, type CommandResult } from '../commands/index.js';
@@ -46,9 +45,12 @@ interface Report {
 }
 
 function packageVersion(): string {
-  const require = createRequire(import.meta.url);
-  return (require('../../package.json') as { version: string }).version;
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
+
+// Web Crypto's UUIDs come from the same generator as node:crypto's, but loading node:crypto pulls
+// in its whole module tree, which a read-only command never needs.
+const randomUUID = (): string => globalThis.crypto.randomUUID();
 
 function usageReport(lines: string[], errorMessage: string): Report {
   return {

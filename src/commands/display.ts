@@ -2,7 +2,7 @@
 // text renderer lays it out as slmgr does and --json prints it as it is.
 
 import { SoftFailure } from '../errors.js';
-import { findCatalogBySkuId, WINDOWS_APP_ID } from '../licensing/catalog.js';
+import { WINDOWS_APP_ID } from '../licensing/applications.js';
 import { hex } from '../licensing/hresult-codes.js';
 import { effectiveLicense, LICENSE_STATUS_NAMES, minutesToDays } from '../licensing/license-state.js';
 import type { MachineRow, ProductRow } from '../store/types.js';
@@ -100,15 +100,13 @@ function kmsClientView(product: ProductRow, machine: MachineRow, status: number)
 }
 
 export function productView(product: ProductRow, machine: MachineRow, now: number): ProductView {
-  const catalog = findCatalogBySkuId(product.skuId);
   const license = effectiveLicense(product, now);
-  const description = catalog?.description ?? '';
   const isWindows = product.applicationId === WINDOWS_APP_ID;
   return {
     activationId: product.skuId,
     applicationId: product.applicationId,
-    name: catalog?.name ?? product.skuId,
-    description,
+    name: product.name,
+    description: product.description,
     extendedPid: product.extendedPid,
     productKeyChannel: product.channel,
     installationId: product.installationId,
@@ -123,7 +121,7 @@ export function productView(product: ProductRow, machine: MachineRow, now: numbe
     remainingAppRearmCount: isWindows ? null : product.remainingAppRearmCount,
     remainingSkuRearmCount: product.remainingSkuRearmCount,
     trustedTime: new Date(now).toISOString(),
-    kmsClient: description.includes('VOLUME_KMSCLIENT') ? kmsClientView(product, machine, license.status) : null,
+    kmsClient: product.description.includes('VOLUME_KMSCLIENT') ? kmsClientView(product, machine, license.status) : null,
   };
 }
 

@@ -2,7 +2,7 @@
 // digest and decoded group/serial before anything is written.
 
 import { HResultError, SoftFailure } from '../errors.js';
-import { findCatalogByKey, findCatalogBySkuId, isPublicGvlk, WINDOWS_APP_ID } from '../licensing/catalog.js';
+import { findCatalogByKey, isPublicGvlk, WINDOWS_APP_ID } from '../licensing/catalog.js';
 import { clientExtendedPid } from '../licensing/epid.js';
 import { SL_E_INVALID_PRODUCT_KEY, SL_E_PKEY_INVALID_CONFIG } from '../licensing/hresult-codes.js';
 import { labInstallationId } from '../licensing/installation-id.js';
@@ -69,7 +69,7 @@ function removeKey(ctx: CommandContext, product: ProductRow): UninstalledProduct
   ctx.tx.updateProduct(ctx.machine.id, product.skuId, UNKEYED);
   return {
     activationId: product.skuId,
-    name: findCatalogBySkuId(product.skuId)?.name ?? product.skuId,
+    name: product.name,
     partialProductKey: product.partialKey ?? '',
   };
 }
@@ -104,6 +104,8 @@ export function installProductKey(ctx: CommandContext, args: readonly string[]):
       machineId: machine.id,
       skuId: entry.skuId,
       applicationId: entry.applicationId,
+      name: entry.name,
+      description: entry.description,
       partialKey: parsed.partialKey,
       keyDigest: digest,
       keyGroup: parsed.decoded?.groupId ?? null,

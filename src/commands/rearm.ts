@@ -2,7 +2,7 @@
 // counter. A counter at zero is SPP's "maximum allowed number of re-arms" error.
 
 import { HResultError, SoftFailure } from '../errors.js';
-import { WINDOWS_APP_ID } from '../licensing/catalog.js';
+import { WINDOWS_APP_ID } from '../licensing/applications.js';
 import { E_INVALIDARG, SL_REMAPPING_SP_PUB_TS_MAX_REARM_REACHED } from '../licensing/hresult-codes.js';
 import { GRACE_PERIOD_MS, LicenseStatus } from '../licensing/license-state.js';
 import type { ProductRow } from '../store/types.js';

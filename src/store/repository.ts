@@ -77,6 +77,8 @@ const PRODUCT_FIELDS: Record<keyof ProductRow, Storage> = {
   machineId: 'value',
   skuId: 'value',
   applicationId: 'value',
+  name: 'value',
+  description: 'value',
   partialKey: 'value',
   keyDigest: 'value',
   keyGroup: 'value',

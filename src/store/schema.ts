@@ -51,6 +51,8 @@ export const MIGRATIONS: readonly Migration[] = [
           machine_id                INTEGER NOT NULL REFERENCES machines (id) ON DELETE CASCADE,
           sku_id                    TEXT    NOT NULL COLLATE NOCASE,
           application_id            TEXT    NOT NULL,
+          name                      TEXT    NOT NULL,
+          description               TEXT    NOT NULL,
           partial_key               TEXT,
           key_digest                TEXT,
           key_group                 INTEGER,

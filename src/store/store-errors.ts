@@ -1,5 +1,5 @@
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { Database } from './sqlite.js';
 import { StoreError } from '../errors.js';
 
 type Reason = StoreError['reason'];

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { Database, type SqliteDatabase } from './sqlite.js';
 import { probeStoreFile } from './probe.js';
 import { Repository, StatementCache, type StoreTx } from './repository.js';
 import { APPLICATION_ID, MIGRATIONS, type Migration } from './schema.js';
@@ -36,13 +36,13 @@ export class Store {
   readonly path: string;
   /** The schema version the store has after open (always the latest this code knows). */
   readonly schemaVersion: number;
-  readonly #db: Database.Database;
+  readonly #db: SqliteDatabase;
   readonly #statements: StatementCache;
   readonly #busyTimeoutMs: number;
   readonly #now: () => number;
   readonly #randomUUID: () => string;
 
-  private constructor(db: Database.Database, storePath: string, options: StoreOptions, schemaVersion: number, busyTimeoutMs: number) {
+  private constructor(db: SqliteDatabase, storePath: string, options: StoreOptions, schemaVersion: number, busyTimeoutMs: number) {
     this.#db = db;
     this.#statements = new StatementCache(db);
     this.path = storePath;
@@ -73,7 +73,7 @@ export class Store {
       }
     }
 
-    let db: Database.Database;
+    let db: SqliteDatabase;
     try {
       db = new Database(storePath, { fileMustExist: true, timeout: busyTimeoutMs });
     } catch (error) {

@@ -39,6 +39,12 @@ export interface ProductRow {
   /** Activation ID (SKU ID), lower-case GUID. */
   skuId: string;
   applicationId: string;
+  /**
+   * SoftwareLicensingProduct.Name and .Description, kept with the licence as SPP keeps them, so
+   * showing a product never needs the catalog it was installed from.
+   */
+  name: string;
+  description: string;
   /** Last five characters of the installed key; null when the licence is not in use (/upk). */
   partialKey: string | null;
   /** Hex SHA-256 of the normalised key; null when unkeyed. */

@@ -17,7 +17,8 @@ function machine(patch: Partial<MachineRow> = {}): MachineRow {
 
 function product(patch: Partial<ProductRow>): ProductRow {
   return {
-    machineId: 1, skuId: '', applicationId: '55c92734-d682-4d71-983e-d6ec3f16059f', partialKey: null, keyDigest: null, keyGroup: null, keySerial: null,
+    machineId: 1, skuId: '', applicationId: '55c92734-d682-4d71-983e-d6ec3f16059f',
+    name: 'Windows(R), Professional edition', description: 'Windows(R) Operating System, VOLUME_KMSCLIENT channel', partialKey: null, keyDigest: null, keyGroup: null, keySerial: null,
     channel: 'Volume:GVLK', extendedPid: null, installationId: null, installedAt: 0, licenseStatus: 2, graceEndsAt: null, statusReason: null,
     remainingSkuRearmCount: 1001, remainingAppRearmCount: 1001, activationTypeEnabled: 0, kmsMachine: null, kmsPort: null, kmsLookupDomain: null,
     activatedAt: null, kmsHostName: null, kmsHostPort: null, kmsHostIp: null, kmsHostEpid: null, vlActivationInterval: null, vlRenewalInterval: null,
@@ -48,6 +49,7 @@ describe('text layouts reproduce real slmgr output', () => {
     const now = Date.parse('2020-09-14T00:00:00Z');
     const row = product({
       skuId: '32d2fab3-e4a8-42c2-923b-4bf4fd13e6ee',
+      name: 'Windows(R), EnterpriseS edition',
       partialKey: 'J462D',
       licenseStatus: 1,
       graceEndsAt: now + 258092 * 60_000 + 30_000,

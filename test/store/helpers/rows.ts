@@ -10,6 +10,8 @@ export function fullProduct(machineId: number, skuId: string, overrides: Partial
     machineId,
     skuId,
     applicationId: '55c92734-d682-4d71-983e-d6ec3f16059f',
+    name: 'Windows(R), Professional edition',
+    description: 'Windows(R) Operating System, VOLUME_KMSCLIENT channel',
     partialKey: 'T83GX',
     keyDigest: 'a'.repeat(64),
     keyGroup: 3591,
