@@ -357,6 +357,31 @@ describe('global options and output channels', () => {
     }
   });
 
+  it.each([
+    [['/ipk', PRO], 'install-product-key'],
+    [['/dli'], 'display'],
+    [['/dlv', 'All'], 'display'],
+    [['/xpr'], 'expiration'],
+    [['/skms', 'kms.contoso.com'], 'kms-client-setting'],
+    [['/ckms'], 'kms-client-setting'],
+    [['/skms-domain', 'contoso.com'], 'kms-client-setting'],
+    [['/ckms-domain'], 'kms-client-setting'],
+    [['/skhc'], 'kms-host-caching'],
+    [['/ckhc'], 'kms-host-caching'],
+    [['/act-type', '2'], 'activation-type'],
+    [['/rearm'], 'rearm'],
+    [['/rearm-app', '55c92734-d682-4d71-983e-d6ec3f16059f'], 'rearm'],
+    [['/rearm-sku', PRO_ID], 'rearm'],
+    [['/cpky'], 'clear-product-key-from-registry'],
+    [['/upk'], 'uninstall-product-key'],
+  ])('%j --json succeeds with a %s result and nothing on stderr', (args, kind) => {
+    run(['/ipk', PRO]);
+    const r = run([...args, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ schema: 'slmgr/v1', command: args[0]!.slice(1), ok: true, exitCode: 0, error: null, result: { kind } });
+  });
+
   it('SLMGR_JSON=1 works like --json', () => {
     expect(() => JSON.parse(slmgr(['/dli'], { store: env.store, env: { SLMGR_JSON: '1' } }).stdout)).not.toThrow();
   });
