@@ -75,3 +75,15 @@ export class SoftFailure extends Error {
     this.params = params;
   }
 }
+
+/** A named machine slmgr cannot connect to: `Error 0x800706BA occurred in connecting to server …`. */
+export class MachineUnreachableError extends Error {
+  override readonly name = 'MachineUnreachableError';
+  readonly machine: string;
+  readonly hresult: number;
+  constructor(machine: string, hresult: number) {
+    super(`cannot connect to ${machine}`);
+    this.machine = machine;
+    this.hresult = hresult >>> 0;
+  }
+}

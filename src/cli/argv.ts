@@ -21,7 +21,12 @@ export type SlmgrInvocation =
   | { kind: 'help'; token: string }
   | { kind: 'unrecognized'; token: string }
   | { kind: 'missing-parameter'; spec: SwitchSpec; param: string }
-  | { kind: 'invalid-combination' };
+  | { kind: 'invalid-combination' }
+  /** `slmgr lab …`: an extension word where slmgr would have no switch at all. */
+  | { kind: 'extension'; name: 'lab'; args: string[] };
+
+/** Extension commands. A first word that names one is a machine name only when an slmgr switch follows. */
+const EXTENSIONS = ['lab'] as const;
 
 export interface ParsedCommandLine {
   flags: GlobalFlags;
@@ -101,6 +106,10 @@ function isOptionToken(token: string): boolean {
 /** slmgr.vbs §1.3: the option is the first of the first four arguments that starts with / or -. */
 function parseSlmgr(args: readonly string[]): SlmgrInvocation {
   const normalised = args.map((a) => fromGitBashPath(a) ?? a);
+  const extension = EXTENSIONS.find((e) => e === normalised[0]?.toLowerCase());
+  if (extension && !normalised.slice(1, 4).some((a) => isOptionToken(a) && findSwitch(a.slice(1)))) {
+    return { kind: 'extension', name: extension, args: normalised.slice(1) };
+  }
   let optionIndex = -1;
   for (let i = 0; i < Math.min(4, normalised.length); i++) {
     if (isOptionToken(normalised[i] as string)) {

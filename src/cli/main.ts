@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { loadCommand, type CommandResult } from '../commands/index.js';
+import type { LabResult } from '../commands/lab.js';
 import { resolveMachine } from '../commands/context.js';
-import { HResultError, NetworkError, NotImplementedError, OptionError, SoftFailure, StoreError, UsageError } from '../errors.js';
+import { HResultError, MachineUnreachableError, NetworkError, NotImplementedError, OptionError, SoftFailure, StoreError, UsageError } from '../errors.js';
 import { renderJson, type JsonError } from '../render/json.js';
 import { message } from '../render/messages.js';
 import { renderText } from '../render/text.js';
@@ -38,7 +39,7 @@ interface Report {
   machine: string | null;
   /** slmgr's own lines (stdout in text mode). */
   lines: string[];
-  result: CommandResult | { usage: string[] } | { version: string } | null;
+  result: CommandResult | LabResult | { usage: string[] } | { version: string } | null;
   error: JsonError | null;
   /** Our own diagnostics, never part of slmgr's output. */
   diagnostics: string[];
@@ -64,7 +65,7 @@ function usageReport(lines: string[], errorMessage: string): Report {
   };
 }
 
-function invocationReport(invocation: Exclude<SlmgrInvocation, { kind: 'switch' }>, options: RunOptions): Report {
+function invocationReport(invocation: Exclude<SlmgrInvocation, { kind: 'switch' | 'extension' }>, options: RunOptions): Report {
   switch (invocation.kind) {
     case 'invalid-combination':
       return usageReport([message('MsgInvalidOptions'), ''], message('MsgInvalidOptions'));
@@ -111,6 +112,17 @@ async function errorReport(error: unknown, command: string | null): Promise<Repo
       diagnostics,
     };
   }
+  if (error instanceof MachineUnreachableError) {
+    const { hex, signedHResult, slmgrErrorText } = await import('../licensing/hresult.js');
+    const line = `${message('MsgErrorConnection', { ERRCODE: hex(error.hresult), COMPUTERNAME: error.machine })} ${slmgrErrorText(error.hresult)}`;
+    return {
+      ...base,
+      outcome: { kind: 'network', hresult: error.hresult },
+      lines: [line],
+      error: { kind: 'network', message: line, machine: error.machine, hresult: `0x${hex(error.hresult)}`, hresultSigned: signedHResult(error.hresult) },
+      diagnostics: [],
+    };
+  }
   if (error instanceof StoreError) {
     return { ...base, outcome: { kind: 'store' }, lines: [], error: { kind: 'store', reason: error.reason, path: error.path, message: error.message }, diagnostics: [`slmgr: ${error.message}`] };
   }
@@ -139,25 +151,70 @@ async function runSwitch(invocation: Extract<SlmgrInvocation, { kind: 'switch' }
       `/${spec.name} is recognised but not implemented yet (planned in issue #${spec.pendingIssue}); nothing was changed.`,
     );
   }
-  const { Store } = await import('../store/store.js');
-  const { resolveStorePath } = await import('../store/location.js');
-  const path = resolveStorePath({ flag: options.store, env: io.env, platform: io.platform, homedir: io.homedir });
   const now = options.now ?? Date.now();
-  const store = Store.open({ path, now: () => now, randomUUID, hostname: io.hostname });
+  const store = await openStore(options, io, now);
   try {
     let machineName = '';
     const result = store.transaction((tx) => {
-      const machine = resolveMachine(tx, invocation.machine, io.hostname);
+      const machine = resolveMachine(tx, invocation.machine, io.hostname, spec.readOnly === true);
       machineName = machine.name;
-      return command({ tx, machine, now, randomUUID }, invocation.args);
+      return command({ tx, machine, now, randomUUID, random: Math.random, backend: options.backend }, invocation.args);
     });
-    return { outcome: { kind: 'success' }, command: spec.name, machine: machineName, lines: renderText(result), result, error: null, diagnostics: [] };
+    const failure = 'failure' in result ? result.failure : null;
+    if (failure === null) {
+      return { outcome: { kind: 'success' }, command: spec.name, machine: machineName, lines: renderText(result), result, error: null, diagnostics: [] };
+    }
+    // The command did its work (events, counters) and ended in an HRESULT, as slmgr's /ato does.
+    const { formatErrorLine, hex, signedHResult, slmgrErrorText } = await import('../licensing/hresult.js');
+    const kind = failure.network ? 'network' : 'licensing';
+    return {
+      outcome: { kind, hresult: failure.hresult },
+      command: spec.name,
+      machine: machineName,
+      lines: renderText(result, formatErrorLine),
+      result,
+      error: { kind, message: slmgrErrorText(failure.hresult), hresult: `0x${hex(failure.hresult)}`, hresultSigned: signedHResult(failure.hresult) },
+      diagnostics: [],
+    };
+  } finally {
+    store.close();
+  }
+}
+
+async function openStore(options: RunOptions, io: CliEnvironment, now: number) {
+  const { Store } = await import('../store/store.js');
+  const { resolveStorePath } = await import('../store/location.js');
+  const path = resolveStorePath({ flag: options.store, env: io.env, platform: io.platform, homedir: io.homedir });
+  return Store.open({ path, now: () => now, randomUUID, hostname: io.hostname });
+}
+
+async function runLab(args: readonly string[], options: RunOptions, io: CliEnvironment): Promise<Report> {
+  const { parseLab } = await import('./lab.js');
+  const parsed = parseLab(args, options.backend);
+  if (parsed.action === null) {
+    const lines = (parsed.help ?? '').replace(/\n$/, '').split('\n');
+    return { outcome: { kind: 'success' }, command: parsed.command, machine: null, lines, result: { usage: lines }, error: null, diagnostics: [] };
+  }
+  const [commands, { renderLabText }] = await Promise.all([import('../commands/lab.js'), import('../render/lab.js')]);
+  const now = options.now ?? Date.now();
+  const store = await openStore(options, io, now);
+  try {
+    const action = parsed.action;
+    const result = store.transaction((tx) => action({ tx, now, randomUUID, random: Math.random, hostname: io.hostname }, commands));
+    return { outcome: { kind: 'success' }, command: parsed.command, machine: null, lines: renderLabText(result), result, error: null, diagnostics: [] };
   } finally {
     store.close();
   }
 }
 
 async function buildReport(io: CliEnvironment, options: RunOptions, invocation: SlmgrInvocation): Promise<Report> {
+  if (invocation.kind === 'extension') {
+    try {
+      return await runLab(invocation.args, options, io);
+    } catch (error) {
+      return await errorReport(error, `lab ${invocation.args[0] ?? ''}`.trim());
+    }
+  }
   if (invocation.kind !== 'switch') return invocationReport(invocation, options);
   try {
     return await runSwitch(invocation, options, io);
@@ -182,6 +239,8 @@ export async function run(io: CliEnvironment): Promise<number> {
   if (parsed.flags.version) {
     const version = packageVersion();
     report = { outcome: { kind: 'success' }, command: 'version', machine: null, lines: [`slmgr ${version}`], result: { version }, error: null, diagnostics: [] };
+  } else if (parsed.flags.help && parsed.invocation.kind === 'extension') {
+    report = await buildReport(io, options, { ...parsed.invocation, args: [...parsed.invocation.args, '--help'] });
   } else if (parsed.flags.help) {
     report = helpReport();
   } else {

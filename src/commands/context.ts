@@ -3,7 +3,9 @@
 
 import type { StoreTx } from '../store/store.js';
 import type { MachineRow, ProductRow } from '../store/types.js';
-import { NotImplementedError, SoftFailure } from '../errors.js';
+import { createLabMachine } from '../backends/sim/lab.js';
+import { MachineUnreachableError, SoftFailure } from '../errors.js';
+import { RPC_S_SERVER_UNAVAILABLE } from '../licensing/hresult-codes.js';
 
 export interface CommandContext {
   readonly tx: StoreTx;
@@ -11,6 +13,9 @@ export interface CommandContext {
   /** The instant this command runs at, in ms: the --now clock or the real one, read once. */
   readonly now: number;
   readonly randomUUID: () => string;
+  /** Uniform in [0, 1): RFC 2782's weighted choice among equal-priority KMS hosts. */
+  readonly random: () => number;
+  readonly backend: 'sim' | 'kms';
 }
 
 /** Names that mean "this computer" to slmgr users. */
@@ -20,12 +25,16 @@ export function isLocalMachineName(name: string, hostname: string): boolean {
   return ['.', 'localhost', '127.0.0.1', '::1', '[::1]', host].includes(lower) || lower.startsWith(`${host}.`);
 }
 
-export function resolveMachine(tx: StoreTx, name: string | undefined, hostname: string): MachineRow {
+/**
+ * The machine a command acts on. A lab machine is created by the first command that writes to it;
+ * a command that only reads fails on an unknown name as slmgr fails on an unreachable computer.
+ */
+export function resolveMachine(tx: StoreTx, name: string | undefined, hostname: string, readOnly: boolean): MachineRow {
   if (name === undefined || isLocalMachineName(name, hostname)) return tx.localMachine();
-  throw new NotImplementedError(
-    'lab-machines',
-    `MachineName "${name}" is not the local machine. Lab machines arrive with the simulated KMS world; until then only the local machine can be managed.`,
-  );
+  const existing = tx.findMachine(name);
+  if (existing) return existing;
+  if (readOnly) throw new MachineUnreachableError(name, RPC_S_SERVER_UNAVAILABLE);
+  return createLabMachine(tx, name);
 }
 
 export function normaliseGuid(value: string): string {

@@ -6,9 +6,8 @@ import { WINDOWS_APP_ID } from '../licensing/applications.js';
 import { hex } from '../licensing/hresult-codes.js';
 import { effectiveLicense, LICENSE_STATUS_NAMES, minutesToDays } from '../licensing/license-state.js';
 import type { MachineRow, ProductRow } from '../store/types.js';
+import { COUNT_CAP, COUNT_WINDOW_MS, DEFAULT_KMS_PORT } from '../licensing/kms.js';
 import { normaliseGuid, type CommandContext } from './context.js';
-
-export const DEFAULT_KMS_PORT = 1688;
 
 const ACTIVATION_TYPES = ['All', 'AD', 'KMS', 'Token'] as const;
 export type ActivationTypeName = (typeof ACTIVATION_TYPES)[number];
@@ -35,6 +34,27 @@ export interface KmsClientView {
   activation: KmsClientActivationView | null;
 }
 
+export interface KmsHostView {
+  currentCount: number;
+  listeningPort: number;
+  dnsPublishing: boolean;
+  lowPriority: boolean;
+  activationIntervalMinutes: number;
+  renewalIntervalMinutes: number;
+  requests: {
+    total: number;
+    failed: number;
+    unlicensed: number;
+    licensed: number;
+    initialGrace: number;
+    licenseExpiredOrHardwareOutOfTolerance: number;
+    nonGenuineGrace: number;
+    notification: number;
+  };
+  /** The registry values the KMS host documentation names, as a monitoring tool would read them. */
+  registry: Record<string, string | number>;
+}
+
 export interface ProductView {
   activationId: string;
   applicationId: string;
@@ -57,6 +77,8 @@ export interface ProductView {
   remainingSkuRearmCount: number;
   trustedTime: string;
   kmsClient: KmsClientView | null;
+  /** Present when the product runs a KMS host key (IsKeyManagementServiceMachine). */
+  kmsHost: KmsHostView | null;
 }
 
 export interface DisplayResult {
@@ -99,7 +121,39 @@ function kmsClientView(product: ProductRow, machine: MachineRow, status: number)
   };
 }
 
-export function productView(product: ProductRow, machine: MachineRow, now: number): ProductView {
+function kmsHostView(product: ProductRow, machine: MachineRow, currentCount: number): KmsHostView {
+  return {
+    currentCount,
+    listeningPort: machine.kmsListeningPort,
+    dnsPublishing: machine.kmsDnsPublishing,
+    lowPriority: machine.kmsLowPriority,
+    activationIntervalMinutes: machine.vlActivationInterval,
+    renewalIntervalMinutes: machine.vlRenewalInterval,
+    requests: {
+      total: product.kmsTotalRequests,
+      failed: product.kmsFailedRequests,
+      unlicensed: product.kmsUnlicensedRequests,
+      licensed: product.kmsLicensedRequests,
+      initialGrace: product.kmsOobGraceRequests,
+      licenseExpiredOrHardwareOutOfTolerance: product.kmsOotGraceRequests,
+      nonGenuineGrace: product.kmsNonGenuineGraceRequests,
+      notification: product.kmsNotificationRequests,
+    },
+    registry: {
+      KeyManagementServiceVersion: machine.serviceVersion,
+      KeyManagementServiceCurrentCount: currentCount,
+      KeyManagementServiceTotalRequests: product.kmsTotalRequests,
+      KeyManagementServiceListeningPort: String(machine.kmsListeningPort),
+      DisableDnsPublishing: machine.kmsDnsPublishing ? 0 : 1,
+      EnableKmsLowPriority: machine.kmsLowPriority ? 1 : 0,
+      VLActivationInterval: machine.vlActivationInterval,
+      VLRenewalInterval: machine.vlRenewalInterval,
+    },
+  };
+}
+
+/** `currentCount` is the host's count for this product's application; null for a non-host product. */
+export function productView(product: ProductRow, machine: MachineRow, now: number, currentCount: number | null = null): ProductView {
   const license = effectiveLicense(product, now);
   const isWindows = product.applicationId === WINDOWS_APP_ID;
   return {
@@ -122,6 +176,7 @@ export function productView(product: ProductRow, machine: MachineRow, now: numbe
     remainingSkuRearmCount: product.remainingSkuRearmCount,
     trustedTime: new Date(now).toISOString(),
     kmsClient: product.description.includes('VOLUME_KMSCLIENT') ? kmsClientView(product, machine, license.status) : null,
+    kmsHost: product.hostKeyType !== null && currentCount !== null ? kmsHostView(product, machine, currentCount) : null,
   };
 }
 
@@ -143,8 +198,15 @@ function display(ctx: CommandContext, args: readonly string[], verbose: boolean)
     verbose,
     specificActivationId: selector !== undefined && selector.toLowerCase() !== 'all',
     serviceVersion: ctx.machine.serviceVersion,
-    products: products.map((p) => productView(p, ctx.machine, ctx.now)),
+    products: products.map((p) => viewWithCount(ctx, p)),
   };
+}
+
+function viewWithCount(ctx: CommandContext, product: ProductRow): ProductView {
+  const count = product.hostKeyType === null
+    ? null
+    : ctx.tx.countKmsClients(ctx.machine.id, product.applicationId, ctx.now - COUNT_WINDOW_MS, COUNT_CAP);
+  return productView(product, ctx.machine, ctx.now, count);
 }
 
 export function displayLicenseInformation(ctx: CommandContext, args: readonly string[]): DisplayResult {
@@ -162,5 +224,5 @@ export function expirationDate(ctx: CommandContext, args: readonly string[]): Ex
     .listProducts(ctx.machine.id)
     .filter((p) => p.partialKey !== null && (id === undefined ? p.applicationId === WINDOWS_APP_ID : p.skuId === id));
   if (products.length === 0) throw new SoftFailure('MsgErrorPKey');
-  return { kind: 'expiration', products: products.map((p) => productView(p, ctx.machine, ctx.now)) };
+  return { kind: 'expiration', products: products.map((p) => viewWithCount(ctx, p)) };
 }

@@ -5,6 +5,8 @@ import type { ClearProductKeyResult, InstallProductKeyResult, UninstallProductKe
 import type { DisplayResult, ExpirationResult } from './display.js';
 import type { ActivationTypeResult, HostCachingResult, KmsSettingResult } from './kms-client.js';
 import type { RearmResult } from './rearm.js';
+import type { ActivationResult } from './activation.js';
+import type { KmsHostSettingResult } from './kms-host.js';
 import type { CommandContext } from './context.js';
 
 export type CommandResult =
@@ -16,7 +18,9 @@ export type CommandResult =
   | KmsSettingResult
   | HostCachingResult
   | ActivationTypeResult
-  | RearmResult;
+  | RearmResult
+  | ActivationResult
+  | KmsHostSettingResult;
 
 export type Command = (ctx: CommandContext, args: readonly string[]) => CommandResult;
 
@@ -24,6 +28,8 @@ const productKey = () => import('./product-key.js');
 const display = () => import('./display.js');
 const kmsClient = () => import('./kms-client.js');
 const rearm = () => import('./rearm.js');
+const activation = () => import('./activation.js');
+const kmsHost = () => import('./kms-host.js');
 
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   ipk: async () => (await productKey()).installProductKey,
@@ -42,6 +48,14 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   rearm: async () => (await rearm()).rearmWindows,
   'rearm-app': async () => (await rearm()).rearmApplication,
   'rearm-sku': async () => (await rearm()).rearmSku,
+  ato: async () => (await activation()).activate,
+  sprt: async () => (await kmsHost()).setListeningPort,
+  sai: async () => (await kmsHost()).setActivationInterval,
+  sri: async () => (await kmsHost()).setRenewalInterval,
+  sdns: async () => (await kmsHost()).enableDnsPublishing,
+  cdns: async () => (await kmsHost()).disableDnsPublishing,
+  spri: async () => (await kmsHost()).setNormalPriority,
+  cpri: async () => (await kmsHost()).setLowPriority,
 };
 
 export function loadCommand(switchName: string): Promise<Command> | undefined {

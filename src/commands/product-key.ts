@@ -2,17 +2,16 @@
 // digest and decoded group/serial before anything is written.
 
 import { HResultError, SoftFailure } from '../errors.js';
-import { findCatalogByKey, isPublicGvlk, WINDOWS_APP_ID } from '../licensing/catalog.js';
-import { clientExtendedPid } from '../licensing/epid.js';
+import { findCatalogByKey, WINDOWS_APP_ID } from '../licensing/catalog.js';
+import { clientExtendedPid as extendedPid } from '../licensing/epid.js';
+import { classifyHostKey, hostEpidKeyFields } from '../licensing/host-keys.js';
 import { SL_E_INVALID_PRODUCT_KEY, SL_E_PKEY_INVALID_CONFIG } from '../licensing/hresult-codes.js';
 import { labInstallationId } from '../licensing/installation-id.js';
 import { GRACE_PERIOD_MS, LicenseStatus } from '../licensing/license-state.js';
-import { maskProductKey, parseProductKey, productKeyDigest } from '../licensing/product-key.js';
+import { maskProductKey, parseProductKey, productKeyDigest, type DecodedKey, type ParsedProductKey } from '../licensing/product-key.js';
+import { PRODUCT_DEFAULTS } from '../store/repository.js';
 import type { ProductRow } from '../store/types.js';
 import { normaliseGuid, type CommandContext } from './context.js';
-
-/** Rearm counts a volume-licensed Windows 10/11 reports out of the box (real `/dlv` output shows 1001). */
-export const INITIAL_REARM_COUNT = 1001;
 
 export interface InstallProductKeyResult {
   kind: 'install-product-key';
@@ -24,6 +23,8 @@ export interface InstallProductKeyResult {
   name: string;
   description: string;
   productKeyChannel: string;
+  /** The key is a KMS host key: the machine becomes a KMS host once activated. */
+  isKmsHost: boolean;
   /** Activation IDs whose key this one replaced. */
   replaced: string[];
 }
@@ -62,6 +63,7 @@ const UNKEYED: Partial<ProductRow> = {
   kmsHostEpid: null,
   vlActivationInterval: null,
   vlRenewalInterval: null,
+  hostKeyType: null,
 };
 
 /** The licence stays installed, as on Windows: `/dli All` then shows it as "not in use". */
@@ -74,15 +76,48 @@ function removeKey(ctx: CommandContext, product: ProductRow): UninstalledProduct
   };
 }
 
+/** What a key installs: a KMS client product from the GVLK catalog, or a KMS host product. */
+interface Installable {
+  /** The key group and ID the product's ePID carries. */
+  epid: { groupId: number; serial: number };
+  skuId: string;
+  applicationId: string;
+  name: string;
+  description: string;
+  channel: string;
+  kmsCountedId: string | null;
+  minimumCount: number | null;
+  hostKeyType: string | null;
+  /** Only Microsoft's published GVLKs may be echoed in full. */
+  publicKey: boolean;
+}
+
+function installable(parsed: ParsedProductKey): Installable {
+  const gvlk = findCatalogByKey(parsed.key);
+  if (gvlk) {
+    return {
+      epid: { groupId: parsed.decoded?.groupId ?? 0, serial: parsed.decoded?.serial ?? 0 },
+      skuId: gvlk.skuId, applicationId: gvlk.applicationId, name: gvlk.name, description: gvlk.description, channel: gvlk.channel,
+      kmsCountedId: gvlk.kmsCountedId, minimumCount: gvlk.minimumCount, hostKeyType: null, publicKey: true,
+    };
+  }
+  const host = parsed.decoded && classifyHostKey(parsed.decoded);
+  if (host) {
+    return {
+      epid: hostEpidKeyFields(host, parsed.decoded as DecodedKey),
+      skuId: host.csvlkActivationId, applicationId: host.applicationId, name: host.hostProductName, description: host.hostProductDescription,
+      channel: 'Volume:CSVLK', kmsCountedId: null, minimumCount: null, hostKeyType: host.csvlkActivationId, publicKey: false,
+    };
+  }
+  // A well-formed pkey2009 key whose group no installed configuration knows is what SPP reports
+  // as an invalid configuration; an older-format key cannot be verified at all offline.
+  throw new HResultError(parsed.format === 'pkey2009' ? SL_E_PKEY_INVALID_CONFIG : SL_E_INVALID_PRODUCT_KEY);
+}
+
 export function installProductKey(ctx: CommandContext, args: readonly string[]): InstallProductKeyResult {
   const typed = args[0] as string;
   const parsed = parseProductKey(typed);
-  const entry = findCatalogByKey(parsed.key);
-  if (!entry) {
-    // A well-formed pkey2009 key whose group no installed configuration knows is what SPP reports
-    // as an invalid configuration; an older-format key cannot be verified at all offline.
-    throw new HResultError(parsed.format === 'pkey2009' ? SL_E_PKEY_INVALID_CONFIG : SL_E_INVALID_PRODUCT_KEY);
-  }
+  const entry = installable(parsed);
   const { tx, machine, now } = ctx;
   const digest = productKeyDigest(parsed.key);
   const existing = tx.getProduct(machine.id, entry.skuId);
@@ -99,8 +134,11 @@ export function installProductKey(ctx: CommandContext, args: readonly string[]):
   }
 
   // Installing the key that is already installed keeps the licence state, so scripts can re-run /ipk.
+  // Any other key starts over: a KMS host with a new host key must be activated again.
   if (existing?.keyDigest !== digest) {
     tx.putProduct({
+      ...PRODUCT_DEFAULTS,
+      ...existingSettings(existing),
       machineId: machine.id,
       skuId: entry.skuId,
       applicationId: entry.applicationId,
@@ -111,9 +149,8 @@ export function installProductKey(ctx: CommandContext, args: readonly string[]):
       keyGroup: parsed.decoded?.groupId ?? null,
       keySerial: parsed.decoded?.serial ?? null,
       channel: entry.channel,
-      extendedPid: clientExtendedPid({
-        groupId: parsed.decoded?.groupId ?? 0,
-        serial: parsed.decoded?.serial ?? 0,
+      extendedPid: extendedPid({
+        ...entry.epid,
         osBuild: machine.osBuild,
         lcid: machine.lcid,
         installedAt: new Date(now),
@@ -122,35 +159,36 @@ export function installProductKey(ctx: CommandContext, args: readonly string[]):
       installedAt: now,
       licenseStatus: LicenseStatus.InitialGrace,
       graceEndsAt: now + GRACE_PERIOD_MS,
-      statusReason: null,
-      remainingSkuRearmCount: existing?.remainingSkuRearmCount ?? INITIAL_REARM_COUNT,
-      remainingAppRearmCount: existing?.remainingAppRearmCount ?? INITIAL_REARM_COUNT,
-      activationTypeEnabled: existing?.activationTypeEnabled ?? 0,
-      kmsMachine: existing?.kmsMachine ?? null,
-      kmsPort: existing?.kmsPort ?? null,
-      kmsLookupDomain: existing?.kmsLookupDomain ?? null,
-      activatedAt: null,
-      kmsHostName: null,
-      kmsHostPort: null,
-      kmsHostIp: null,
-      kmsHostEpid: null,
-      vlActivationInterval: null,
-      vlRenewalInterval: null,
+      kmsCountedId: entry.kmsCountedId,
+      minimumCount: entry.minimumCount,
+      hostKeyType: entry.hostKeyType,
     });
   }
   if (!machine.keyInRegistry) tx.updateMachine(machine.id, { keyInRegistry: true });
 
   return {
     kind: 'install-product-key',
-    productKey: isPublicGvlk(parsed.key) ? typed : maskProductKey(parsed.key),
+    productKey: entry.publicKey ? typed : maskProductKey(parsed.key),
     partialProductKey: parsed.partialKey,
     activationId: entry.skuId,
     applicationId: entry.applicationId,
     name: entry.name,
     description: entry.description,
     productKeyChannel: entry.channel,
+    isKmsHost: entry.hostKeyType !== null,
     replaced,
   };
+}
+
+/** What outlives a key change on the same licence: rearm counts, settings and host counters. */
+function existingSettings(existing: ProductRow | undefined): Partial<ProductRow> {
+  if (!existing) return {};
+  const { remainingSkuRearmCount, remainingAppRearmCount, activationTypeEnabled, kmsMachine, kmsPort, kmsLookupDomain,
+    kmsTotalRequests, kmsFailedRequests, kmsUnlicensedRequests, kmsLicensedRequests, kmsOobGraceRequests, kmsOotGraceRequests,
+    kmsNonGenuineGraceRequests, kmsNotificationRequests } = existing;
+  return { remainingSkuRearmCount, remainingAppRearmCount, activationTypeEnabled, kmsMachine, kmsPort, kmsLookupDomain,
+    kmsTotalRequests, kmsFailedRequests, kmsUnlicensedRequests, kmsLicensedRequests, kmsOobGraceRequests, kmsOotGraceRequests,
+    kmsNonGenuineGraceRequests, kmsNotificationRequests };
 }
 
 export function uninstallProductKey(ctx: CommandContext, args: readonly string[]): UninstallProductKeyResult {

@@ -10,6 +10,9 @@ export const E_INVALIDARG = 0x80070057;
 export const RPC_S_SERVER_UNAVAILABLE = 0x800706ba;
 export const SL_E_VL_BINDING_SERVICE_UNAVAILABLE = 0xc004f074;
 export const SL_E_PKEY_NOT_INSTALLED = 0xc004f014;
+export const SL_E_CHPA_MAXIMUM_UNLOCK_EXCEEDED = 0xc004c008;
+export const SL_E_VL_NOT_ENOUGH_COUNT = 0xc004f038;
+export const SL_E_VL_KEY_MANAGEMENT_SERVICE_ID_MISMATCH = 0xc004f042;
 
 /** Accepts an HRESULT written signed (-1073418124) or unsigned (0xC004F074); returns it unsigned. */
 export function toUint32(h: number): number {

@@ -2,7 +2,9 @@
 // comes from the message catalogue; the order and the empty lines are slmgr's.
 
 import type { CommandResult } from '../commands/index.js';
-import type { DisplayResult, ExpirationResult, KmsClientView, ProductView } from '../commands/display.js';
+import type { ActivationResult } from '../commands/activation.js';
+import type { DisplayResult, ExpirationResult, KmsClientView, KmsHostView, ProductView } from '../commands/display.js';
+import type { KmsHostSettingResult } from '../commands/kms-host.js';
 import { formatSlmgrDateTime } from './dates.js';
 import { message, MESSAGES, type MessageId, type Notice } from './messages.js';
 
@@ -72,6 +74,29 @@ function kmsClientLines(kms: KmsClientView): string[] {
   return lines;
 }
 
+function kmsHostLines(host: KmsHostView): string[] {
+  const indent = '    ';
+  const r = host.requests;
+  return [
+    '',
+    MESSAGES.MsgKmsEnabled,
+    indent + MESSAGES.MsgKmsCurrentCount + host.currentCount,
+    indent + MESSAGES.MsgKmsListeningOnPort + host.listeningPort,
+    indent + MESSAGES[host.dnsPublishing ? 'MsgKmsDnsPublishingEnabled' : 'MsgKmsDnsPublishingDisabled'],
+    indent + MESSAGES[host.lowPriority ? 'MsgKmsPriLow' : 'MsgKmsPriNormal'],
+    '',
+    MESSAGES.MsgKmsCumulativeRequestsFromClients,
+    indent + MESSAGES.MsgKmsTotalRequestsRecieved + r.total,
+    indent + MESSAGES.MsgKmsFailedRequestsReceived + r.failed,
+    indent + MESSAGES.MsgKmsRequestsWithStatusUnlicensed + r.unlicensed,
+    indent + MESSAGES.MsgKmsRequestsWithStatusLicensed + r.licensed,
+    indent + MESSAGES.MsgKmsRequestsWithStatusInitialGrace + r.initialGrace,
+    indent + MESSAGES.MsgKmsRequestsWithStatusLicenseExpiredOrHwidOot + r.licenseExpiredOrHardwareOutOfTolerance,
+    indent + MESSAGES.MsgKmsRequestsWithStatusNonGenuineGrace + r.nonGenuineGrace,
+    indent + MESSAGES.MsgKmsRequestsWithStatusNotification + r.notification,
+  ];
+}
+
 function productLines(p: ProductView, verbose: boolean): string[] {
   const lines: string[] = ['', MESSAGES.MsgProductName + p.name, MESSAGES.MsgProductDesc + p.description];
   if (verbose) {
@@ -92,6 +117,7 @@ function productLines(p: ProductView, verbose: boolean): string[] {
     lines.push(MESSAGES.MsgCurrentTrustedTime + formatSlmgrDateTime(Date.parse(p.trustedTime)));
   }
   if (p.kmsClient !== null) lines.push(...kmsClientLines(p.kmsClient));
+  if (p.kmsHost !== null) lines.push(...kmsHostLines(p.kmsHost));
   return lines;
 }
 
@@ -127,7 +153,37 @@ function expirationLines(r: ExpirationResult): string[] {
   return lines;
 }
 
-export function renderText(result: CommandResult): string[] {
+function activationLines(r: ActivationResult, errorLine: (hresult: number) => string): string[] {
+  if (r.tokenOnly) return [MESSAGES.MsgTokenBasedActivationMustBeDone];
+  const lines: string[] = [];
+  for (const p of r.products) {
+    lines.push(message('MsgActivating', { PRODUCTNAME: p.name, PRODUCTID: p.activationId }));
+    if (p.activated) lines.push(MESSAGES.MsgActivated);
+  }
+  if (r.failure) lines.push(errorLine(r.failure.hresult));
+  return lines;
+}
+
+function kmsHostSettingLines(r: KmsHostSettingResult): string[] {
+  const first = {
+    'listening-port': message('MsgKmsPortSet', { PORT: r.text ?? '' }),
+    'activation-interval': message('MsgActivationSet', { ACTIVATION: r.text ?? '' }),
+    'renewal-interval': message('MsgRenewalSet', { RENEWAL: r.text ?? '' }),
+    'dns-publishing': MESSAGES[r.value ? 'MsgKmsDnsPublishingEnabled' : 'MsgKmsDnsPublishingDisabled'],
+    'low-priority': MESSAGES[r.value ? 'MsgKmsPriSetToLow' : 'MsgKmsPriSetToNormal'],
+  }[r.setting];
+  return [first, MESSAGES.MsgWarningKmsReboot];
+}
+
+function missingErrorLine(): never {
+  throw new Error('renderText needs the error-line formatter for a result that carries a failure');
+}
+
+/**
+ * `errorLine` formats slmgr's `Error: 0x… text` line; the CLI passes it in only when a result
+ * carries a failure, so the message tables load only then.
+ */
+export function renderText(result: CommandResult, errorLine: (hresult: number) => string = missingErrorLine): string[] {
   switch (result.kind) {
     case 'install-product-key':
       return [message('MsgInstalledPKey', { PKEY: result.productKey })];
@@ -154,5 +210,9 @@ export function renderText(result: CommandResult): string[] {
       return [MESSAGES.MsgVLActivationTypeSet];
     case 'rearm':
       return result.restartRequired ? [MESSAGES.MsgRearm_1, MESSAGES.MsgRearm_2] : [MESSAGES.MsgRearm_1];
+    case 'activation':
+      return activationLines(result, errorLine);
+    case 'kms-host-setting':
+      return kmsHostSettingLines(result);
   }
 }

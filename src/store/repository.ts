@@ -1,13 +1,16 @@
 import type Database from 'better-sqlite3';
 import { storeError } from './store-errors.js';
-import type { EventRow, MachineRow, ProductRow } from './types.js';
+import type { EventRow, MachineRow, ProductRow, SrvRecordRow } from './types.js';
 
 /** The repository over one open transaction; valid only inside the `transaction` callback. */
 export interface StoreTx {
   localMachine(): MachineRow;
   /** Case-insensitive (ASCII) lookup by name. */
   findMachine(name: string): MachineRow | undefined;
-  createMachine(init: { name: string; isLocal?: boolean; fqdn?: string | null; dnsDomain?: string | null }): MachineRow;
+  getMachine(id: number): MachineRow | undefined;
+  createMachine(init: { name: string; isLocal?: boolean; fqdn?: string | null; dnsDomain?: string | null; ipAddress?: string | null }): MachineRow;
+  /** A lab machine by name, FQDN or IP address, as a client resolving a KMS host name would find it. */
+  findMachineByAddress(address: string): MachineRow | undefined;
   /** In creation order, so the local machine comes first. */
   listMachines(): MachineRow[];
   updateMachine(id: number, patch: Partial<Omit<MachineRow, 'id'>>): MachineRow;
@@ -22,9 +25,23 @@ export interface StoreTx {
   addEvent(machineId: number, eventId: number, data: Record<string, unknown>, at: number): EventRow;
   /** Oldest first; all machines when machineId is omitted. */
   listEvents(machineId?: number): EventRow[];
+  /** Products that run a KMS host key, on every machine. */
+  listKmsHostProducts(): ProductRow[];
+  /** Records that a KMS host saw this CMID for this application now; a repeat only refreshes it. */
+  recordKmsClient(hostMachineId: number, applicationId: string, cmid: string, at: number): void;
+  /** Distinct CMIDs seen since `since`, counting no further than `cap` so the cost never grows with the lab. */
+  countKmsClients(hostMachineId: number, applicationId: string, since: number, cap: number): number;
+  hostKeyActivations(keyDigest: string): { machineId: number; activations: number }[];
+  addHostKeyActivation(keyDigest: string, machineId: number): void;
+  listSrvRecords(domain?: string): SrvRecordRow[];
+  addSrvRecord(record: Omit<SrvRecordRow, 'id'>): SrvRecordRow;
+  /** Returns how many records were removed. */
+  removeSrvRecords(domain: string, target?: string): number;
+  getSetting(name: string): string | undefined;
+  setSetting(name: string, value: string): void;
 }
 
-type MachineDefaults = Omit<MachineRow, 'id' | 'name' | 'isLocal' | 'fqdn' | 'dnsDomain' | 'cmid' | 'createdAt'>;
+type MachineDefaults = Omit<MachineRow, 'id' | 'name' | 'isLocal' | 'fqdn' | 'dnsDomain' | 'ipAddress' | 'cmid' | 'createdAt'>;
 
 /** A new machine's licensing state: a fresh Windows 11 24H2 / Server 2025 install, not a KMS host. */
 export const MACHINE_DEFAULTS: Readonly<MachineDefaults> = {
@@ -42,12 +59,55 @@ export const MACHINE_DEFAULTS: Readonly<MachineDefaults> = {
   kmsLowPriority: false,
   vlActivationInterval: 120,
   vlRenewalInterval: 10080,
+  kmsPublishDomains: [],
+  kmsPortBlocked: false,
+};
+
+type ProductDefaults = Omit<ProductRow, 'machineId' | 'skuId' | 'applicationId' | 'name' | 'description'>;
+
+/** A licence installed without a key: what every product row starts from. */
+export const PRODUCT_DEFAULTS: Readonly<ProductDefaults> = {
+  partialKey: null,
+  keyDigest: null,
+  keyGroup: null,
+  keySerial: null,
+  channel: null,
+  extendedPid: null,
+  installationId: null,
+  installedAt: null,
+  licenseStatus: 0,
+  graceEndsAt: null,
+  statusReason: null,
+  remainingSkuRearmCount: 1001,
+  remainingAppRearmCount: 1001,
+  activationTypeEnabled: 0,
+  kmsMachine: null,
+  kmsPort: null,
+  kmsLookupDomain: null,
+  activatedAt: null,
+  kmsHostName: null,
+  kmsHostPort: null,
+  kmsHostIp: null,
+  kmsHostEpid: null,
+  vlActivationInterval: null,
+  vlRenewalInterval: null,
+  kmsCountedId: null,
+  minimumCount: null,
+  hostKeyType: null,
+  kmsTotalRequests: 0,
+  kmsFailedRequests: 0,
+  kmsUnlicensedRequests: 0,
+  kmsLicensedRequests: 0,
+  kmsOobGraceRequests: 0,
+  kmsOotGraceRequests: 0,
+  kmsNonGenuineGraceRequests: 0,
+  kmsNotificationRequests: 0,
 };
 
 // Every field of a row and how it is stored. A Record over the row's keys makes the compiler
 // reject a field added to types.ts without a column here. These tables are also the whitelist
 // that patch updates build their SET clause from.
-type Storage = 'value' | 'boolean';
+type Storage = 'value' | 'boolean' | 'json';
 
 const MACHINE_FIELDS: Record<keyof MachineRow, Storage> = {
   id: 'value',
@@ -55,6 +115,7 @@ const MACHINE_FIELDS: Record<keyof MachineRow, Storage> = {
   isLocal: 'boolean',
   fqdn: 'value',
   dnsDomain: 'value',
+  ipAddress: 'value',
   cmid: 'value',
   createdAt: 'value',
   serviceVersion: 'value',
@@ -71,6 +132,8 @@ const MACHINE_FIELDS: Record<keyof MachineRow, Storage> = {
   kmsLowPriority: 'boolean',
   vlActivationInterval: 'value',
   vlRenewalInterval: 'value',
+  kmsPublishDomains: 'json',
+  kmsPortBlocked: 'boolean',
 };
 
 const PRODUCT_FIELDS: Record<keyof ProductRow, Storage> = {
@@ -103,6 +166,17 @@ const PRODUCT_FIELDS: Record<keyof ProductRow, Storage> = {
   kmsHostEpid: 'value',
   vlActivationInterval: 'value',
   vlRenewalInterval: 'value',
+  kmsCountedId: 'value',
+  minimumCount: 'value',
+  hostKeyType: 'value',
+  kmsTotalRequests: 'value',
+  kmsFailedRequests: 'value',
+  kmsUnlicensedRequests: 'value',
+  kmsLicensedRequests: 'value',
+  kmsOobGraceRequests: 'value',
+  kmsOotGraceRequests: 'value',
+  kmsNonGenuineGraceRequests: 'value',
+  kmsNotificationRequests: 'value',
 };
 
 const column = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -128,21 +202,19 @@ const PRODUCT_UPSERT = `INSERT INTO products (${PRODUCT_INSERT_FIELDS.map(column
     .map((f) => `${column(f)} = excluded.${column(f)}`)
     .join(', ')}`;
 
-function fromSql<R>(row: Record<string, unknown>, booleans: readonly string[]): R {
+function fromSql<R>(row: Record<string, unknown>, converted: readonly (readonly [string, Storage])[]): R {
   const out: Record<string, unknown> = { ...row };
-  for (const field of booleans) out[field] = row[field] === 1;
+  for (const [field, storage] of converted) out[field] = storage === 'boolean' ? row[field] === 1 : JSON.parse(String(row[field]));
   return out as R;
 }
 
-const booleanFields = (fields: Record<string, Storage>): string[] =>
-  Object.entries(fields)
-    .filter(([, storage]) => storage === 'boolean')
-    .map(([field]) => field);
-const MACHINE_BOOLEANS = booleanFields(MACHINE_FIELDS);
-const PRODUCT_BOOLEANS = booleanFields(PRODUCT_FIELDS);
+const convertedFields = (fields: Record<string, Storage>): [string, Storage][] =>
+  Object.entries(fields).filter(([, storage]) => storage !== 'value');
+const MACHINE_CONVERTED = convertedFields(MACHINE_FIELDS);
+const PRODUCT_CONVERTED = convertedFields(PRODUCT_FIELDS);
 
-const toMachine = (row: Record<string, unknown>): MachineRow => fromSql(row, MACHINE_BOOLEANS);
-const toProduct = (row: Record<string, unknown>): ProductRow => fromSql(row, PRODUCT_BOOLEANS);
+const toMachine = (row: Record<string, unknown>): MachineRow => fromSql(row, MACHINE_CONVERTED);
+const toProduct = (row: Record<string, unknown>): ProductRow => fromSql(row, PRODUCT_CONVERTED);
 
 type SqlValue = string | number | bigint | Buffer | null;
 type Bindings = Record<string, SqlValue>;
@@ -197,13 +269,14 @@ export class Repository implements StoreTx {
     return row && toMachine(row);
   }
 
-  createMachine(init: { name: string; isLocal?: boolean; fqdn?: string | null; dnsDomain?: string | null }): MachineRow {
+  createMachine(init: { name: string; isLocal?: boolean; fqdn?: string | null; dnsDomain?: string | null; ipAddress?: string | null }): MachineRow {
     const row: Omit<MachineRow, 'id'> = {
       ...MACHINE_DEFAULTS,
       name: init.name,
       isLocal: init.isLocal ?? false,
       fqdn: init.fqdn ?? null,
       dnsDomain: init.dnsDomain ?? null,
+      ipAddress: init.ipAddress ?? null,
       cmid: this.#ctx.randomUUID(),
       createdAt: this.#ctx.now(),
     };
@@ -273,6 +346,81 @@ export class Repository implements StoreTx {
     return rows.map((row) => ({ ...(row as Omit<EventRow, 'data'>), data: JSON.parse(String(row['data'])) as Record<string, unknown> }));
   }
 
+  getMachine(id: number): MachineRow | undefined {
+    const row = this.#get(`${MACHINE_SELECT} WHERE id = ?`, id);
+    return row && toMachine(row);
+  }
+
+  findMachineByAddress(address: string): MachineRow | undefined {
+    const row =
+      this.#get(`${MACHINE_SELECT} WHERE name = ?`, address) ??
+      this.#get(`${MACHINE_SELECT} WHERE fqdn = ? COLLATE NOCASE`, address.replace(/\.$/, '')) ??
+      this.#get(`${MACHINE_SELECT} WHERE ip_address = ?`, address);
+    return row && toMachine(row);
+  }
+
+  listKmsHostProducts(): ProductRow[] {
+    return this.#all(`${PRODUCT_SELECT} WHERE host_key_type IS NOT NULL ORDER BY machine_id, sku_id`).map(toProduct);
+  }
+
+  recordKmsClient(hostMachineId: number, applicationId: string, cmid: string, at: number): void {
+    this.#statement(
+      `INSERT INTO kms_clients (host_machine_id, application_id, cmid, last_seen) VALUES (?, ?, ?, ?)
+       ON CONFLICT (host_machine_id, application_id, cmid) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
+    ).run(hostMachineId, applicationId, cmid, at);
+  }
+
+  countKmsClients(hostMachineId: number, applicationId: string, since: number, cap: number): number {
+    const row = this.#get(
+      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM kms_clients
+         WHERE host_machine_id = ? AND application_id = ? AND last_seen >= ? LIMIT ?)`,
+      hostMachineId, applicationId, since, cap,
+    );
+    return Number(row?.['n'] ?? 0);
+  }
+
+  hostKeyActivations(keyDigest: string): { machineId: number; activations: number }[] {
+    return this.#all(
+      'SELECT machine_id AS machineId, activations FROM host_key_activations WHERE key_digest = ? ORDER BY machine_id',
+      keyDigest,
+    ) as { machineId: number; activations: number }[];
+  }
+
+  addHostKeyActivation(keyDigest: string, machineId: number): void {
+    this.#statement(
+      `INSERT INTO host_key_activations (key_digest, machine_id, activations) VALUES (?, ?, 1)
+       ON CONFLICT (key_digest, machine_id) DO UPDATE SET activations = activations + 1`,
+    ).run(keyDigest, machineId);
+  }
+
+  listSrvRecords(domain?: string): SrvRecordRow[] {
+    const select = 'SELECT id, domain, priority, weight, port, target FROM srv_records';
+    return (domain === undefined ? this.#all(`${select} ORDER BY id`) : this.#all(`${select} WHERE domain = ? ORDER BY id`, domain.replace(/\.$/, ''))) as unknown as SrvRecordRow[];
+  }
+
+  addSrvRecord(record: Omit<SrvRecordRow, 'id'>): SrvRecordRow {
+    const { lastInsertRowid } = this.#statement(
+      'INSERT INTO srv_records (domain, priority, weight, port, target) VALUES (?, ?, ?, ?, ?)',
+    ).run(record.domain, record.priority, record.weight, record.port, record.target);
+    return { id: Number(lastInsertRowid), ...record };
+  }
+
+  removeSrvRecords(domain: string, target?: string): number {
+    const result = target === undefined
+      ? this.#statement('DELETE FROM srv_records WHERE domain = ?').run(domain)
+      : this.#statement('DELETE FROM srv_records WHERE domain = ? AND target = ? COLLATE NOCASE').run(domain, target);
+    return result.changes;
+  }
+
+  getSetting(name: string): string | undefined {
+    const row = this.#get('SELECT value FROM settings WHERE name = ?', name);
+    return row === undefined ? undefined : String(row['value']);
+  }
+
+  setSetting(name: string, value: string): void {
+    this.#statement('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
+  }
+
   #statement(sql: string): Database.Statement<unknown[], unknown> {
     if (!this.#active) throw new Error('This StoreTx was used after its transaction ended');
     return this.#ctx.statements.get(sql);
@@ -328,5 +476,6 @@ function toSql(value: unknown, storage: Storage | undefined): SqlValue {
     if (typeof value !== 'boolean') throw new TypeError(`Expected a boolean, got ${typeof value}`);
     return value ? 1 : 0;
   }
+  if (storage === 'json') return JSON.stringify(value);
   return value as SqlValue;
 }

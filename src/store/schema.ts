@@ -27,7 +27,9 @@ export const MIGRATIONS: readonly Migration[] = [
           is_local                      INTEGER NOT NULL CHECK (is_local IN (0, 1)),
           fqdn                          TEXT,
           dns_domain                    TEXT,
-          cmid                          TEXT    NOT NULL UNIQUE,
+          ip_address                    TEXT,
+          -- Not unique: machines cloned without sysprep share one, which is exactly what the lab shows.
+          cmid                          TEXT    NOT NULL,
           created_at                    INTEGER NOT NULL,
           service_version               TEXT    NOT NULL,
           os_build                      INTEGER NOT NULL,
@@ -42,8 +44,12 @@ export const MIGRATIONS: readonly Migration[] = [
           kms_dns_publishing            INTEGER NOT NULL CHECK (kms_dns_publishing IN (0, 1)),
           kms_low_priority              INTEGER NOT NULL CHECK (kms_low_priority IN (0, 1)),
           vl_activation_interval        INTEGER NOT NULL,
-          vl_renewal_interval           INTEGER NOT NULL
+          vl_renewal_interval           INTEGER NOT NULL,
+          kms_publish_domains           TEXT    NOT NULL CHECK (json_valid(kms_publish_domains) AND json_type(kms_publish_domains) = 'array'),
+          kms_port_blocked              INTEGER NOT NULL CHECK (kms_port_blocked IN (0, 1))
         ) STRICT;
+        CREATE INDEX machines_by_fqdn ON machines (fqdn COLLATE NOCASE);
+        CREATE INDEX machines_by_ip ON machines (ip_address);
         -- At most one local machine, so concurrent first opens cannot both insert one.
         CREATE UNIQUE INDEX machines_one_local ON machines (is_local) WHERE is_local = 1;
 
@@ -77,8 +83,55 @@ export const MIGRATIONS: readonly Migration[] = [
           kms_host_epid             TEXT,
           vl_activation_interval    INTEGER,
           vl_renewal_interval       INTEGER,
+          kms_counted_id            TEXT,
+          minimum_count             INTEGER,
+          host_key_type             TEXT,
+          kms_total_requests        INTEGER NOT NULL,
+          kms_failed_requests       INTEGER NOT NULL,
+          kms_unlicensed_requests   INTEGER NOT NULL,
+          kms_licensed_requests     INTEGER NOT NULL,
+          kms_oob_grace_requests    INTEGER NOT NULL,
+          kms_oot_grace_requests    INTEGER NOT NULL,
+          kms_non_genuine_grace_requests INTEGER NOT NULL,
+          kms_notification_requests INTEGER NOT NULL,
           PRIMARY KEY (machine_id, sku_id)
         ) STRICT, WITHOUT ROWID;
+        -- KMS hosts are few among thousands of clients; discovery finds them through this index.
+        CREATE INDEX products_kms_hosts ON products (host_key_type) WHERE host_key_type IS NOT NULL;
+
+        -- Unique client machine IDs a KMS host has seen, per application: its count is those seen in
+        -- the last 30 days. One row per (host, application, CMID), so a repeat request never adds one.
+        CREATE TABLE kms_clients (
+          host_machine_id INTEGER NOT NULL REFERENCES machines (id) ON DELETE CASCADE,
+          application_id  TEXT    NOT NULL,
+          cmid            TEXT    NOT NULL,
+          last_seen       INTEGER NOT NULL,
+          PRIMARY KEY (host_machine_id, application_id, cmid)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX kms_clients_recent ON kms_clients (host_machine_id, application_id, last_seen);
+
+        -- The simulated Microsoft activation service: how often each host key activated each host.
+        CREATE TABLE host_key_activations (
+          key_digest  TEXT    NOT NULL,
+          machine_id  INTEGER NOT NULL REFERENCES machines (id) ON DELETE CASCADE,
+          activations INTEGER NOT NULL,
+          PRIMARY KEY (key_digest, machine_id)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE srv_records (
+          id       INTEGER PRIMARY KEY,
+          domain   TEXT    NOT NULL COLLATE NOCASE,
+          priority INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 65535),
+          weight   INTEGER NOT NULL CHECK (weight BETWEEN 0 AND 65535),
+          port     INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+          target   TEXT    NOT NULL
+        ) STRICT;
+        CREATE INDEX srv_records_by_domain ON srv_records (domain);
+
+        CREATE TABLE settings (
+          name  TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        ) STRICT;
 
         CREATE TABLE events (
           id         INTEGER PRIMARY KEY,

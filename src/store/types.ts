@@ -9,6 +9,8 @@ export interface MachineRow {
   isLocal: boolean;
   fqdn: string | null;
   dnsDomain: string | null;
+  /** Lab address other machines reach it at; null for the local machine. */
+  ipAddress: string | null;
   /** Client Machine ID, a random v4 UUID chosen when the machine is created. */
   cmid: string;
   createdAt: number;
@@ -30,6 +32,10 @@ export interface MachineRow {
   kmsLowPriority: boolean;
   vlActivationInterval: number;
   vlRenewalInterval: number;
+  /** DnsDomainPublishList: further domains a KMS host publishes its SRV record in. */
+  kmsPublishDomains: string[];
+  /** Lab firewall: the rule "Key Management Service (TCP-In)" is disabled, so the port is unreachable. */
+  kmsPortBlocked: boolean;
 }
 
 export type LicenseStatusCode = 0 | 1 | 2 | 3 | 4 | 5 | 6;
@@ -79,6 +85,30 @@ export interface ProductRow {
   kmsHostEpid: string | null;
   vlActivationInterval: number | null;
   vlRenewalInterval: number | null;
+  /** KMS counted ID a KMS client product asks for, and the count it needs; null for other products. */
+  kmsCountedId: string | null;
+  minimumCount: number | null;
+  /** For a KMS host product: the csvlkActivationId of the host-key type it runs; null otherwise. */
+  hostKeyType: string | null;
+  /** KeyManagementService*Requests: cumulative counters of a KMS host product, by client status. */
+  kmsTotalRequests: number;
+  kmsFailedRequests: number;
+  kmsUnlicensedRequests: number;
+  kmsLicensedRequests: number;
+  kmsOobGraceRequests: number;
+  kmsOotGraceRequests: number;
+  kmsNonGenuineGraceRequests: number;
+  kmsNotificationRequests: number;
+}
+
+/** A manual `_vlmcs._tcp.<domain>` SRV record in the lab DNS. */
+export interface SrvRecordRow {
+  id: number;
+  domain: string;
+  priority: number;
+  weight: number;
+  port: number;
+  target: string;
 }
 
 export interface EventRow {

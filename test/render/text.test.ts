@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { productView, type DisplayResult } from '../../src/commands/display.js';
 import { minutesToDays } from '../../src/licensing/license-state.js';
 import { renderText } from '../../src/render/text.js';
-import { MACHINE_DEFAULTS } from '../../src/store/repository.js';
+import { MACHINE_DEFAULTS, PRODUCT_DEFAULTS } from '../../src/store/repository.js';
 import type { MachineRow, ProductRow } from '../../src/store/types.js';
 
 const expected = (name: string) => readFileSync(new URL(`../../fixtures/expected/${name}`, import.meta.url), 'utf8');
@@ -12,17 +12,14 @@ const expected = (name: string) => readFileSync(new URL(`../../fixtures/expected
 const output = (lines: string[]) => `${lines.join('\n')}\n\n`;
 
 function machine(patch: Partial<MachineRow> = {}): MachineRow {
-  return { ...MACHINE_DEFAULTS, id: 1, name: 'PC01', isLocal: true, fqdn: null, dnsDomain: null, cmid: '268127a6-5c3d-4f0e-9b1a-2d4e6f8a0c11', createdAt: 0, ...patch } as MachineRow;
+  return { ...MACHINE_DEFAULTS, id: 1, name: 'PC01', isLocal: true, fqdn: null, dnsDomain: null, ipAddress: null, cmid: '268127a6-5c3d-4f0e-9b1a-2d4e6f8a0c11', createdAt: 0, ...patch } as MachineRow;
 }
 
 function product(patch: Partial<ProductRow>): ProductRow {
   return {
-    machineId: 1, skuId: '', applicationId: '55c92734-d682-4d71-983e-d6ec3f16059f',
-    name: 'Windows(R), Professional edition', description: 'Windows(R) Operating System, VOLUME_KMSCLIENT channel', partialKey: null, keyDigest: null, keyGroup: null, keySerial: null,
-    channel: 'Volume:GVLK', extendedPid: null, installationId: null, installedAt: 0, licenseStatus: 2, graceEndsAt: null, statusReason: null,
-    remainingSkuRearmCount: 1001, remainingAppRearmCount: 1001, activationTypeEnabled: 0, kmsMachine: null, kmsPort: null, kmsLookupDomain: null,
-    activatedAt: null, kmsHostName: null, kmsHostPort: null, kmsHostIp: null, kmsHostEpid: null, vlActivationInterval: null, vlRenewalInterval: null,
-    ...patch,
+    ...PRODUCT_DEFAULTS, machineId: 1, skuId: '', applicationId: '55c92734-d682-4d71-983e-d6ec3f16059f',
+    name: 'Windows(R), Professional edition', description: 'Windows(R) Operating System, VOLUME_KMSCLIENT channel',
+    channel: 'Volume:GVLK', installedAt: 0, licenseStatus: 2, ...patch,
   };
 }
 

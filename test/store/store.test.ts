@@ -71,6 +71,9 @@ describe('Store.open on a missing file', () => {
       kmsLowPriority: false,
       vlActivationInterval: 120,
       vlRenewalInterval: 10080,
+      ipAddress: null,
+      kmsPublishDomains: [],
+      kmsPortBlocked: false,
     } satisfies MachineRow);
   });
 
@@ -135,6 +138,9 @@ describe('StoreTx machines', () => {
         isLocal: false,
         fqdn: null,
         dnsDomain: null,
+        ipAddress: '10.0.0.9',
+        kmsPublishDomains: ['corp.lab.example', 'dev.lab.example'],
+        kmsPortBlocked: true,
         cmid: '11111111-2222-4333-8444-555555555555',
         createdAt: 42,
         serviceVersion: '10.0.20348.1',

@@ -36,6 +36,17 @@ export function fullProduct(machineId: number, skuId: string, overrides: Partial
     kmsHostEpid: '06401-00206-551-123456-03-1033-26100.0000-0012025',
     vlActivationInterval: 120,
     vlRenewalInterval: 10080,
+    kmsCountedId: '58e2134f-8e11-4d17-9cb2-91069c151148',
+    minimumCount: 25,
+    hostKeyType: null,
+    kmsTotalRequests: 11,
+    kmsFailedRequests: 2,
+    kmsUnlicensedRequests: 1,
+    kmsLicensedRequests: 3,
+    kmsOobGraceRequests: 4,
+    kmsOotGraceRequests: 5,
+    kmsNonGenuineGraceRequests: 6,
+    kmsNotificationRequests: 7,
     ...overrides,
   };
 }

@@ -1,0 +1,160 @@
+// Lab tooling (extensions, not slmgr switches): inspect and shape the simulated KMS world — its
+// machines, DNS zone, firewall, clock-free operations such as a new CMID, and bulk clients.
+
+import { createLabMachine, LAB_DEFAULT_DOMAIN, srvRecords, type PublishedSrvRecord } from '../backends/sim/lab.js';
+import { SoftFailure, UsageError } from '../errors.js';
+import type { StoreTx } from '../store/store.js';
+import type { EventRow, MachineRow } from '../store/types.js';
+import type { CommandContext } from './context.js';
+import { parsePort } from './kms-client.js';
+import { installProductKey } from './product-key.js';
+import { activate, type ActivationResult } from './activation.js';
+
+export interface LabContext {
+  readonly tx: StoreTx;
+  readonly now: number;
+  readonly randomUUID: () => string;
+  readonly random: () => number;
+  readonly hostname: string;
+}
+
+export interface LabMachineView {
+  name: string;
+  fqdn: string | null;
+  dnsDomain: string | null;
+  ipAddress: string | null;
+  cmid: string;
+  isLocal: boolean;
+  role: 'kms-host' | 'kms-client' | 'none';
+  products: { activationId: string; name: string; partialProductKey: string | null }[];
+  kmsPortBlocked: boolean;
+}
+
+export type LabResult =
+  | { kind: 'lab-machines'; machines: LabMachineView[] }
+  | { kind: 'lab-dns'; domain: string; records: PublishedSrvRecord[]; addresses: Record<string, string> }
+  | { kind: 'lab-dns-changed'; domain: string; added: PublishedSrvRecord | null; removed: number }
+  | { kind: 'lab-events'; machine: string; events: EventRow[] }
+  | { kind: 'lab-machine-changed'; machine: string; change: string; value: string | boolean | string[] }
+  | { kind: 'lab-clients'; created: string[]; activated: number; failed: { machine: string; hresult: string }[] };
+
+function machineOrFail(tx: StoreTx, name: string): MachineRow {
+  const machine = tx.findMachine(name);
+  if (!machine) throw new UsageError(`no lab machine named "${name}" (slmgr lab machines lists them)`);
+  return machine;
+}
+
+function machineView(tx: StoreTx, m: MachineRow): LabMachineView {
+  const products = tx.listProducts(m.id).filter((p) => p.partialKey !== null);
+  const role = products.some((p) => p.hostKeyType !== null) ? 'kms-host' : products.some((p) => p.kmsCountedId !== null) ? 'kms-client' : 'none';
+  return {
+    name: m.name, fqdn: m.fqdn, dnsDomain: m.dnsDomain, ipAddress: m.ipAddress, cmid: m.cmid, isLocal: m.isLocal, role,
+    products: products.map((p) => ({ activationId: p.skuId, name: p.name, partialProductKey: p.partialKey })),
+    kmsPortBlocked: m.kmsPortBlocked,
+  };
+}
+
+export function listMachines(lab: LabContext): LabResult {
+  return { kind: 'lab-machines', machines: lab.tx.listMachines().map((m) => machineView(lab.tx, m)) };
+}
+
+export function listDns(lab: LabContext, domain: string): LabResult {
+  const records = srvRecords(lab.tx, domain, lab.now);
+  const addresses: Record<string, string> = {};
+  for (const r of records) {
+    const ip = lab.tx.findMachineByAddress(r.target)?.ipAddress;
+    if (ip) addresses[r.target.toLowerCase()] = ip;
+  }
+  return { kind: 'lab-dns', domain, records, addresses };
+}
+
+export function addDns(lab: LabContext, domain: string, target: string, options: { port?: string; priority?: string; weight?: string }): LabResult {
+  const number = (text: string | undefined, fallback: number, what: string) => {
+    if (text === undefined) return fallback;
+    if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`${what} must be 0-65535 (got "${text}")`);
+    return Number(text);
+  };
+  const record = {
+    domain: domain.replace(/\.$/, '').toLowerCase(),
+    priority: number(options.priority, 0, '--priority'),
+    weight: number(options.weight, 0, '--weight'),
+    port: options.port === undefined ? 1688 : parsePort(options.port),
+    target: target.replace(/\.$/, ''),
+  };
+  const added = lab.tx.addSrvRecord(record);
+  return { kind: 'lab-dns-changed', domain: record.domain, added: { ...added, source: 'manual' }, removed: 0 };
+}
+
+export function removeDns(lab: LabContext, domain: string, target: string | undefined): LabResult {
+  const removed = lab.tx.removeSrvRecords(domain.replace(/\.$/, '').toLowerCase(), target?.replace(/\.$/, ''));
+  if (removed === 0) throw new SoftFailure('MsgErrorProductNotFound');
+  return { kind: 'lab-dns-changed', domain, added: null, removed };
+}
+
+export function listEvents(lab: LabContext, name: string): LabResult {
+  const machine = machineOrFail(lab.tx, name);
+  return { kind: 'lab-events', machine: machine.name, events: lab.tx.listEvents(machine.id) };
+}
+
+export function setFirewall(lab: LabContext, name: string, action: 'block' | 'allow'): LabResult {
+  const machine = machineOrFail(lab.tx, name);
+  lab.tx.updateMachine(machine.id, { kmsPortBlocked: action === 'block' });
+  return { kind: 'lab-machine-changed', machine: machine.name, change: 'kms-port-blocked', value: action === 'block' };
+}
+
+/** What sysprep /generalize does: the machine forgets its CMID and gets a new one. */
+export function newCmid(lab: LabContext, name: string): LabResult {
+  const machine = machineOrFail(lab.tx, name);
+  const cmid = lab.randomUUID();
+  lab.tx.updateMachine(machine.id, { cmid });
+  return { kind: 'lab-machine-changed', machine: machine.name, change: 'cmid', value: cmid };
+}
+
+/** Clones share a CMID: the classic reason a KMS count stays stuck. */
+export function cloneCmid(lab: LabContext, name: string, from: string): LabResult {
+  const machine = machineOrFail(lab.tx, name);
+  const source = machineOrFail(lab.tx, from);
+  lab.tx.updateMachine(machine.id, { cmid: source.cmid });
+  return { kind: 'lab-machine-changed', machine: machine.name, change: 'cmid', value: source.cmid };
+}
+
+export function setDomain(lab: LabContext, name: string, domain: string): LabResult {
+  const machine = machineOrFail(lab.tx, name);
+  const clean = domain.replace(/\.$/, '').toLowerCase();
+  lab.tx.updateMachine(machine.id, { dnsDomain: clean, fqdn: `${machine.name.toLowerCase()}.${clean}` });
+  return { kind: 'lab-machine-changed', machine: machine.name, change: 'dns-domain', value: clean };
+}
+
+/** DnsDomainPublishList: the further domains a KMS host publishes its SRV record in. */
+export function setPublishDomains(lab: LabContext, name: string, domains: string[]): LabResult {
+  const machine = machineOrFail(lab.tx, name);
+  const clean = domains.map((d) => d.replace(/\.$/, '').toLowerCase());
+  lab.tx.updateMachine(machine.id, { kmsPublishDomains: clean });
+  return { kind: 'lab-machine-changed', machine: machine.name, change: 'publish-domains', value: clean };
+}
+
+/** Creates `count` clients named prefix001…, installs the key, and optionally activates each. */
+export function createClients(
+  lab: LabContext,
+  options: { count: number; key: string; prefix: string; domain: string | undefined; activate: boolean; backend: 'sim' | 'kms' },
+): LabResult {
+  const created: string[] = [];
+  const failed: { machine: string; hresult: string }[] = [];
+  let activated = 0;
+  const width = Math.max(3, String(options.count).length);
+  let next = 1;
+  for (let i = 0; i < options.count; i++) {
+    let name: string;
+    do name = `${options.prefix}${String(next++).padStart(width, '0')}`;
+    while (lab.tx.findMachine(name));
+    const machine = createLabMachine(lab.tx, name, options.domain ?? LAB_DEFAULT_DOMAIN);
+    created.push(name);
+    const ctx: CommandContext = { tx: lab.tx, machine, now: lab.now, randomUUID: lab.randomUUID, random: lab.random, backend: options.backend };
+    installProductKey(ctx, [options.key]);
+    if (!options.activate) continue;
+    const result: ActivationResult = activate({ ...ctx, machine: lab.tx.getMachine(machine.id) as MachineRow }, []);
+    if (result.failure) failed.push({ machine: name, hresult: result.products.at(-1)?.hresult ?? '' });
+    else activated += 1;
+  }
+  return { kind: 'lab-clients', created, activated, failed };
+}

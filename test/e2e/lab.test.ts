@@ -1,0 +1,218 @@
+// The simulated KMS world end to end: lab machines, KMS hosts with lab host keys, client
+// activation, lab DNS, events, and the four common issues of the KMS host documentation.
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { slmgr, slmgrOutput, tempDir } from './helpers.js';
+
+const LAB_KEYS = Object.fromEntries(
+  (JSON.parse(readFileSync(new URL('../../fixtures/lab/host-keys.json', import.meta.url), 'utf8')) as { id: string; key: string }[]).map((k) => [k.id, k.key]),
+) as Record<string, string>;
+const ENTERPRISE = 'NPPR9-FWDCX-D2C8J-H872K-2YT43';
+const SERVER_2019 = 'N69G4-B89J2-4G8F4-WWYCC-J464C';
+const SERVER_2022 = 'VDYBN-27WPP-V4HQT-9VMD4-VMK7H';
+const NOW = '2026-11-25T12:00:00Z';
+const NO_KMS = 'Error: 0xC004F074 The Software Licensing Service reported that the computer could not be activated. No Key Management Service (KMS) could be contacted. Please see the Application Event Log for additional information.';
+const REFUSED = 'Error: 0xC004F042 The software Licensing Service determined that the specified Key Management Service (KMS) cannot be used';
+const LOW_COUNT = 'Error: 0xC004F038 The software Licensing Service reported that the computer could not be activated. The count reported by your Key Management Service (KMS) is insufficient. Please contact your system administrator';
+
+let env: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  env = tempDir();
+});
+afterEach(() => env.cleanup());
+
+const run = (...args: string[]) => slmgr(args, { store: env.store, now: NOW });
+const json = (...args: string[]) => JSON.parse(run(...args, '--json').stdout) as Record<string, any>;
+
+function host(name = 'kms01', key = LAB_KEYS.ws2019 as string) {
+  expect(run(name, '/ipk', key).status).toBe(0);
+  expect(run(name, '/ato').status).toBe(0);
+}
+
+function clients(count: number, key: string, prefix = 'client') {
+  return run('lab', 'clients', '--count', String(count), '--key', key, '--prefix', prefix);
+}
+
+function activation(machine: string) {
+  const r = run(machine, '/ato');
+  return { status: r.status, last: r.stdout.trimEnd().split('\n').at(-1) };
+}
+
+describe('KMS host', () => {
+  it('installs a lab host key masked, activates it, and shows the host block', () => {
+    expect(run('kms01', '/ipk', LAB_KEYS.ws2019 as string).stdout).toBe(slmgrOutput('Installed product key XXXXX-XXXXX-XXXXX-XXXXX-782QF successfully.'));
+    expect(run('kms01', '/ato').stdout).toBe(slmgrOutput(
+      'Activating Windows(R), ServerStandard edition (2e7a9ad1-a849-4b56-babe-17d5a29fe4b4) ...',
+      'Product activated successfully.',
+    ));
+    const dlv = run('kms01', '/dlv').stdout;
+    expect(dlv).toContain('Product Key Channel: Volume:CSVLK\n');
+    expect(dlv).toContain([
+      'Key Management Service is enabled on this machine',
+      '    Current count: 0',
+      '    Listening on Port: 1688',
+      '    DNS publishing enabled',
+      '    KMS priority: Normal',
+      '',
+      'Key Management Service cumulative requests received from clients',
+      '    Total requests received: 0',
+    ].join('\n'));
+    expect(dlv).not.toContain(LAB_KEYS.ws2019);
+    const host = json('kms01', '/dlv').result.products[0].kmsHost;
+    expect(host.registry).toMatchObject({ KeyManagementServiceVersion: '10.0.26100.1', KeyManagementServiceCurrentCount: 0, KeyManagementServiceTotalRequests: 0, KeyManagementServiceListeningPort: '1688', DisableDnsPublishing: 0, EnableKmsLowPriority: 0, VLActivationInterval: 120, VLRenewalInterval: 10080 });
+  });
+
+  it('one host key activates at most 6 hosts (0xC004C008 beyond)', () => {
+    for (let i = 1; i <= 6; i++) host(`kms0${i}`);
+    run('kms07', '/ipk', LAB_KEYS.ws2019 as string);
+    const r = run('kms07', '/ato');
+    expect(r.stdout).toContain('Error: 0xC004C008 The activation server determined that the specified product key could not be used');
+    expect(r.status).toBe(2);
+  });
+
+  it('host settings: slmgr texts, the reboot warning, and rejected values change nothing', () => {
+    expect(run('pc01', '/sprt', '1700')).toMatchObject({ status: 3, stdout: slmgrOutput('Warning: KMS port can only be set on a KMS machine that is also activated.') });
+    host();
+    expect(run('kms01', '/sprt', '1700').stdout).toBe(slmgrOutput('KMS port set to 1700 successfully.', 'Warning: a KMS reboot is needed for this setting to take effect.'));
+    expect(run('kms01', '/sai', '60').stdout).toBe(slmgrOutput('Volume activation interval set to 60 minutes successfully.', 'Warning: a KMS reboot is needed for this setting to take effect.'));
+    expect(run('kms01', '/sri', '20160').stdout).toBe(slmgrOutput('Volume renewal interval set to 20160 minutes successfully.', 'Warning: a KMS reboot is needed for this setting to take effect.'));
+    expect(run('kms01', '/cdns').stdout).toBe(slmgrOutput('DNS publishing disabled', 'Warning: a KMS reboot is needed for this setting to take effect.'));
+    expect(run('kms01', '/cpri').stdout).toBe(slmgrOutput('KMS priority set to Low', 'Warning: a KMS reboot is needed for this setting to take effect.'));
+    for (const [sw, value] of [['/sprt', '0'], ['/sprt', '70000'], ['/sai', '14'], ['/sri', '43201'], ['/sai', 'soon']] as const) {
+      expect(run('kms01', sw, value)).toMatchObject({ status: 2, stdout: slmgrOutput('Error: 0x80070057 The parameter is incorrect') });
+    }
+    expect(run('kms01', '/sai', '-5').stdout).toBe(slmgrOutput('Error: The data is invalid'));
+    const view = json('kms01', '/dlv').result.products[0].kmsHost;
+    expect(view).toMatchObject({ listeningPort: 1700, dnsPublishing: false, lowPriority: true, activationIntervalMinutes: 60, renewalIntervalMinutes: 20160 });
+  });
+
+  it('publishes its SRV record in its domain and in the extra domains, and /cdns withdraws it', () => {
+    host();
+    run('lab', 'publish-domains', 'kms01', 'corp.test');
+    const listing = run('lab', 'dns', 'list', 'lab.test').stdout;
+    expect(listing).toBe([
+      '_vlmcs._tcp.lab.test\tSRV service location:',
+      '\t  priority       = 0',
+      '\t  weight         = 0',
+      '\t  port           = 1688',
+      '\t  svr hostname   = kms01.lab.test',
+      'kms01.lab.test\tinternet address = 10.0.0.2',
+      '',
+      '',
+    ].join('\n'));
+    expect(run('lab', 'dns', 'list', 'corp.test').stdout).toContain('svr hostname   = kms01.lab.test');
+    run('kms01', '/cdns');
+    expect(run('lab', 'dns', 'list', 'lab.test').stdout).toBe(slmgrOutput("*** can't find _vlmcs._tcp.lab.test: Non-existent domain"));
+  });
+});
+
+describe('KMS client activation', () => {
+  it('counts unique CMIDs: Windows clients need 25', () => {
+    host();
+    expect(clients(24, ENTERPRISE).stdout).toContain('Activated: 0; failed: 24');
+    run('client025', '/ipk', ENTERPRISE);
+    expect(run('client025', '/ato').stdout).toBe(slmgrOutput(
+      'Activating Windows(R), Enterprise edition (73111121-5638-40f6-bc11-f1d7b0d64300) ...',
+      'Product activated successfully.',
+    ));
+    // The 24 that failed below the threshold now succeed when they retry.
+    expect(activation('client001')).toEqual({ status: 0, last: 'Product activated successfully.' });
+    const dlv = run('client001', '/dlv').stdout;
+    expect(dlv).toContain('License Status: Licensed\nVolume activation expiration: 259200 minute(s) (180 day(s))\n');
+    expect(dlv).toContain('    KMS machine name from DNS: kms01.lab.test:1688\n    KMS machine IP address: 10.0.0.2\n    KMS machine extended PID: 03612-00206-551-000001-03-1033-26100.0000-3292026\n');
+    expect(run('kms01', '/dli').stdout).toContain('    Current count: 25\n');
+  });
+
+  it('servers need 5; below it the client stays in grace with 0xC004F038', () => {
+    host();
+    clients(4, SERVER_2019, 'srv');
+    const r = run('srv001', '/ato');
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(LOW_COUNT);
+    expect(r.status).toBe(2);
+    expect(run('srv001', '/dli').stdout).toContain('License Status: Initial grace period');
+    clients(1, SERVER_2019, 'srv');
+    expect(activation('srv001').status).toBe(0);
+  });
+
+  it('/skms overrides DNS and a wrong name fails with 0xC004F074', () => {
+    host();
+    clients(5, SERVER_2019, 'srv');
+    run('srv001', '/skms', 'kms01.lab.test:1688');
+    expect(activation('srv001').status).toBe(0);
+    expect(run('srv001', '/dlv').stdout).toContain('    Registered KMS machine name: kms01.lab.test:1688\n');
+    run('srv001', '/skms', 'nowhere.lab.test');
+    expect(activation('srv001')).toEqual({ status: 5, last: NO_KMS });
+  });
+
+  it('records events 12288 and 12289 on the client and 12290 on the host', () => {
+    host();
+    clients(1, SERVER_2019, 'srv');
+    const clientEvents = json('lab', 'events', 'srv001').result.events as { eventId: number; data: Record<string, unknown> }[];
+    expect(clientEvents.map((e) => e.eventId)).toEqual([12288, 12289]);
+    expect(clientEvents[1]?.data).toMatchObject({ resultCode: '0xC004F038', currentCount: 1, activationFlag: 0 });
+    const hostEvents = json('lab', 'events', 'kms01').result.events as { eventId: number; data: Record<string, unknown> }[];
+    expect(hostEvents[0]).toMatchObject({ eventId: 12290, data: { minimumCount: 5, resultCode: '0xC004F038', currentCount: 1, licenseState: 'Initial grace period' } });
+    expect(run('lab', 'events', 'kms01').stdout).toMatch(/^2026-11-25T12:00:00.000Z {2}12290 {2}minimumCount=5 cmid=/);
+  });
+});
+
+describe('the four common issues', () => {
+  it('1. host activated but unreachable: blocked port or missing SRV record give 0xC004F074', () => {
+    host();
+    clients(5, SERVER_2019, 'srv');
+    run('lab', 'firewall', 'kms01', 'block');
+    expect(activation('srv001')).toEqual({ status: 5, last: NO_KMS });
+    run('lab', 'firewall', 'kms01', 'allow');
+    expect(activation('srv001').status).toBe(0);
+    run('kms01', '/cdns');
+    run('srv002', '/ckhc');
+    expect(activation('srv002')).toEqual({ status: 5, last: NO_KMS });
+  });
+
+  it('2. a newer client SKU is refused with 0xC004F042 until a newer host key is installed and activated', () => {
+    host();
+    clients(5, SERVER_2022, 'srv');
+    expect(activation('srv001')).toEqual({ status: 2, last: REFUSED });
+    expect(json('kms01', '/dlv').result.products[0].kmsHost.requests).toMatchObject({ total: 6, failed: 6 });
+    run('kms01', '/ipk', LAB_KEYS.ws2022 as string);
+    // A replaced host key stops the service until the host is activated again.
+    expect(activation('srv001')).toEqual({ status: 5, last: NO_KMS });
+    run('kms01', '/ato');
+    clients(4, SERVER_2022, 'srv');
+    expect(activation('srv001').status).toBe(0);
+  });
+
+  it('3. count stuck: cloned machines share a CMID and do not raise it; new CMIDs do', () => {
+    host();
+    clients(1, SERVER_2019, 'srv');
+    for (let i = 2; i <= 6; i++) {
+      run(`clone${i}`, '/ipk', SERVER_2019);
+      run('lab', 'clone-cmid', `clone${i}`, 'srv001');
+      expect(activation(`clone${i}`).last).toBe(LOW_COUNT);
+    }
+    expect(run('kms01', '/dli').stdout).toContain('    Current count: 1\n');
+    expect(activation('srv001').last).toBe(LOW_COUNT);
+    for (let i = 2; i <= 5; i++) run('lab', 'new-cmid', `clone${i}`);
+    for (let i = 2; i <= 5; i++) activation(`clone${i}`);
+    expect(run('kms01', '/dli').stdout).toContain('    Current count: 5\n');
+    expect(activation('clone6').status).toBe(0);
+  });
+
+  it('4. several hosts in DNS: clients spread by priority and weight; a stale record is removed', () => {
+    host('kms01');
+    host('kms02');
+    run('kms01', '/cdns');
+    run('kms02', '/cdns');
+    run('lab', 'dns', 'add', 'lab.test', 'kms01.lab.test', '--priority', '0', '--weight', '50');
+    run('lab', 'dns', 'add', 'lab.test', 'kms02.lab.test', '--priority', '0', '--weight', '50');
+    run('lab', 'dns', 'add', 'lab.test', 'old-kms.lab.test', '--priority', '0', '--weight', '50');
+    clients(40, SERVER_2019, 'srv');
+    const served = (name: string) => Number(/Total requests received: (\d+)/.exec(run(name, '/dli').stdout)?.[1]);
+    // Weighted random: both live hosts got a share; nothing reached the dead one, which was skipped.
+    expect(served('kms01') + served('kms02')).toBeGreaterThanOrEqual(40);
+    expect(served('kms01')).toBeGreaterThan(5);
+    expect(served('kms02')).toBeGreaterThan(5);
+    expect(run('lab', 'dns', 'remove', 'lab.test', 'old-kms.lab.test').stdout).toBe(slmgrOutput('Removed 1 record(s) from _vlmcs._tcp.lab.test'));
+    expect(run('lab', 'dns', 'list', 'lab.test').stdout).not.toContain('old-kms');
+  });
+});
