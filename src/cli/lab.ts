@@ -56,6 +56,8 @@ export function parseLab(args: readonly string[], backend: 'sim' | 'kms'): LabIn
     .action((machine: string, domain: string) => choose('lab domain', (lab, c) => c.setDomain(lab, machine, domain)));
   program.command('publish-domains <machine> [domains...]').description("set a KMS host's DnsDomainPublishList (further domains it publishes in)")
     .action((machine: string, domains: string[]) => choose('lab publish-domains', (lab, c) => c.setPublishDomains(lab, machine, domains)));
+  program.command('advance <duration>').description('let lab time pass (e.g. 7d, 12h): clients activate and renew as their intervals say')
+    .action((duration: string) => choose('lab advance', (lab, c) => c.advance(lab, duration)));
   program.command('clients').description('create N clients with a product key, and activate them')
     .requiredOption('--count <n>', 'how many clients')
     .requiredOption('--key <key>', 'the product key to install (a public GVLK)')

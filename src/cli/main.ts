@@ -6,6 +6,7 @@ import { homedir, hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { loadCommand, type CommandResult } from '../commands/index.js';
 import type { LabResult } from '../commands/lab.js';
+import { labClockOffset } from '../backends/sim/lab.js';
 import { resolveMachine } from '../commands/context.js';
 import { HResultError, MachineUnreachableError, NetworkError, NotImplementedError, OptionError, SoftFailure, StoreError, UsageError } from '../errors.js';
 import { renderJson, type JsonError } from '../render/json.js';
@@ -151,11 +152,11 @@ async function runSwitch(invocation: Extract<SlmgrInvocation, { kind: 'switch' }
       `/${spec.name} is recognised but not implemented yet (planned in issue #${spec.pendingIssue}); nothing was changed.`,
     );
   }
-  const now = options.now ?? Date.now();
-  const store = await openStore(options, io, now);
+  const store = await openStore(options, io, options.now ?? Date.now());
   try {
     let machineName = '';
     const result = store.transaction((tx) => {
+      const now = options.now ?? Date.now() + labClockOffset(tx);
       const machine = resolveMachine(tx, invocation.machine, io.hostname, spec.readOnly === true);
       machineName = machine.name;
       return command({ tx, machine, now, randomUUID, random: Math.random, backend: options.backend }, invocation.args);
@@ -196,11 +197,13 @@ async function runLab(args: readonly string[], options: RunOptions, io: CliEnvir
     return { outcome: { kind: 'success' }, command: parsed.command, machine: null, lines, result: { usage: lines }, error: null, diagnostics: [] };
   }
   const [commands, { renderLabText }] = await Promise.all([import('../commands/lab.js'), import('../render/lab.js')]);
-  const now = options.now ?? Date.now();
-  const store = await openStore(options, io, now);
+  const store = await openStore(options, io, options.now ?? Date.now());
   try {
     const action = parsed.action;
-    const result = store.transaction((tx) => action({ tx, now, randomUUID, random: Math.random, hostname: io.hostname }, commands));
+    const result = store.transaction((tx) => {
+      const now = options.now ?? Date.now() + labClockOffset(tx);
+      return action({ tx, now, randomUUID, random: Math.random, hostname: io.hostname, explicitNow: options.now !== undefined }, commands);
+    });
     return { outcome: { kind: 'success' }, command: parsed.command, machine: null, lines: renderLabText(result), result, error: null, diagnostics: [] };
   } finally {
     store.close();

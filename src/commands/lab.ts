@@ -1,7 +1,8 @@
 // Lab tooling (extensions, not slmgr switches): inspect and shape the simulated KMS world — its
 // machines, DNS zone, firewall, clock-free operations such as a new CMID, and bulk clients.
 
-import { createLabMachine, LAB_DEFAULT_DOMAIN, srvRecords, type PublishedSrvRecord } from '../backends/sim/lab.js';
+import { runDueAttempts } from '../backends/sim/activation.js';
+import { createLabMachine, LAB_DEFAULT_DOMAIN, labClockOffset, setLabClockOffset, srvRecords, type PublishedSrvRecord } from '../backends/sim/lab.js';
 import { SoftFailure, UsageError } from '../errors.js';
 import type { StoreTx } from '../store/store.js';
 import type { EventRow, MachineRow } from '../store/types.js';
@@ -16,6 +17,8 @@ export interface LabContext {
   readonly randomUUID: () => string;
   readonly random: () => number;
   readonly hostname: string;
+  /** The time was given with --now / SLMGR_NOW, so the lab clock itself is not moved. */
+  readonly explicitNow: boolean;
 }
 
 export interface LabMachineView {
@@ -36,7 +39,29 @@ export type LabResult =
   | { kind: 'lab-dns-changed'; domain: string; added: PublishedSrvRecord | null; removed: number }
   | { kind: 'lab-events'; machine: string; events: EventRow[] }
   | { kind: 'lab-machine-changed'; machine: string; change: string; value: string | boolean | string[] }
-  | { kind: 'lab-clients'; created: string[]; activated: number; failed: { machine: string; hresult: string }[] };
+  | { kind: 'lab-clients'; created: string[]; activated: number; failed: { machine: string; hresult: string }[] }
+  | { kind: 'lab-advanced'; from: string; to: string; clockMoved: boolean; attempts: number; activated: number; failed: number };
+
+const DURATION_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** "90m", "12h", "7d", "2w" → milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d{1,6})([mhdw])$/.exec(text.trim());
+  if (!match) throw new UsageError(`a duration is a number and a unit m, h, d or w, e.g. 7d (got "${text}")`);
+  return Number(match[1]) * (DURATION_UNITS[match[2] as string] as number);
+}
+
+/**
+ * Lets lab time pass: every KMS client makes the activation and renewal attempts its intervals
+ * call for, in time order, and the lab clock moves forward (unless --now fixes the time).
+ */
+export function advance(lab: LabContext, duration: string): LabResult {
+  const ms = parseDuration(duration);
+  const to = lab.now + ms;
+  const run = runDueAttempts({ tx: lab.tx, now: lab.now, random: lab.random }, to);
+  if (!lab.explicitNow) setLabClockOffset(lab.tx, labClockOffset(lab.tx) + ms);
+  return { kind: 'lab-advanced', from: new Date(lab.now).toISOString(), to: new Date(to).toISOString(), clockMoved: !lab.explicitNow, ...run };
+}
 
 function machineOrFail(tx: StoreTx, name: string): MachineRow {
   const machine = tx.findMachine(name);

@@ -64,6 +64,7 @@ const UNKEYED: Partial<ProductRow> = {
   vlActivationInterval: null,
   vlRenewalInterval: null,
   hostKeyType: null,
+  kmsNextAttemptAt: null,
 };
 
 /** The licence stays installed, as on Windows: `/dli All` then shows it as "not in use". */
@@ -162,6 +163,8 @@ export function installProductKey(ctx: CommandContext, args: readonly string[]):
       kmsCountedId: entry.kmsCountedId,
       minimumCount: entry.minimumCount,
       hostKeyType: entry.hostKeyType,
+      // A KMS client tries to activate by itself right away, then every activation interval.
+      kmsNextAttemptAt: entry.kmsCountedId === null ? null : now,
     });
   }
   if (!machine.keyInRegistry) tx.updateMachine(machine.id, { keyInRegistry: true });

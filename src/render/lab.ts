@@ -34,6 +34,11 @@ export function renderLabText(result: LabResult): string[] {
       return result.events.map((e) => `${new Date(e.at).toISOString()}  ${e.eventId}  ${Object.entries(e.data).map(([k, v]) => `${k}=${v ?? ''}`).join(' ')}`);
     case 'lab-machine-changed':
       return [`${result.machine}: ${result.change} = ${Array.isArray(result.value) ? result.value.join(', ') || '(none)' : String(result.value)}`];
+    case 'lab-advanced':
+      return [
+        `Lab time ${result.from} -> ${result.to}${result.clockMoved ? '' : ' (clock fixed by --now; not moved)'}`,
+        `Automatic attempts: ${result.attempts}; activated or renewed: ${result.activated}; failed: ${result.failed}`,
+      ];
     case 'lab-clients':
       return [
         `Created ${result.created.length} client(s): ${result.created[0] ?? ''}${result.created.length > 1 ? ` … ${result.created.at(-1)}` : ''}`,

@@ -37,6 +37,8 @@ export interface StoreTx {
   addSrvRecord(record: Omit<SrvRecordRow, 'id'>): SrvRecordRow;
   /** Returns how many records were removed. */
   removeSrvRecords(domain: string, target?: string): number;
+  /** The KMS client product whose automatic attempt is due first, at or before `until`. */
+  nextDueAttempt(until: number): { machineId: number; skuId: string; at: number } | undefined;
   getSetting(name: string): string | undefined;
   setSetting(name: string, value: string): void;
 }
@@ -102,6 +104,7 @@ export const PRODUCT_DEFAULTS: Readonly<ProductDefaults> = {
   kmsOotGraceRequests: 0,
   kmsNonGenuineGraceRequests: 0,
   kmsNotificationRequests: 0,
+  kmsNextAttemptAt: null,
 };
 
 // Every field of a row and how it is stored. A Record over the row's keys makes the compiler
@@ -177,6 +180,7 @@ const PRODUCT_FIELDS: Record<keyof ProductRow, Storage> = {
   kmsOotGraceRequests: 'value',
   kmsNonGenuineGraceRequests: 'value',
   kmsNotificationRequests: 'value',
+  kmsNextAttemptAt: 'value',
 };
 
 const column = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -410,6 +414,15 @@ export class Repository implements StoreTx {
       ? this.#statement('DELETE FROM srv_records WHERE domain = ?').run(domain)
       : this.#statement('DELETE FROM srv_records WHERE domain = ? AND target = ? COLLATE NOCASE').run(domain, target);
     return result.changes;
+  }
+
+  nextDueAttempt(until: number): { machineId: number; skuId: string; at: number } | undefined {
+    const row = this.#get(
+      `SELECT machine_id AS machineId, sku_id AS skuId, kms_next_attempt_at AS at FROM products
+       WHERE kms_next_attempt_at IS NOT NULL AND kms_next_attempt_at <= ? ORDER BY kms_next_attempt_at, machine_id, sku_id LIMIT 1`,
+      until,
+    );
+    return row as { machineId: number; skuId: string; at: number } | undefined;
   }
 
   getSetting(name: string): string | undefined {

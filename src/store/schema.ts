@@ -94,10 +94,12 @@ export const MIGRATIONS: readonly Migration[] = [
           kms_oot_grace_requests    INTEGER NOT NULL,
           kms_non_genuine_grace_requests INTEGER NOT NULL,
           kms_notification_requests INTEGER NOT NULL,
+          kms_next_attempt_at       INTEGER,
           PRIMARY KEY (machine_id, sku_id)
         ) STRICT, WITHOUT ROWID;
         -- KMS hosts are few among thousands of clients; discovery finds them through this index.
         CREATE INDEX products_kms_hosts ON products (host_key_type) WHERE host_key_type IS NOT NULL;
+        CREATE INDEX products_due_attempts ON products (kms_next_attempt_at) WHERE kms_next_attempt_at IS NOT NULL;
 
         -- Unique client machine IDs a KMS host has seen, per application: its count is those seen in
         -- the last 30 days. One row per (host, application, CMID), so a repeat request never adds one.

@@ -99,6 +99,8 @@ export interface ProductRow {
   kmsOotGraceRequests: number;
   kmsNonGenuineGraceRequests: number;
   kmsNotificationRequests: number;
+  /** When a KMS client product next tries to activate or renew by itself (the lab clock runs it). */
+  kmsNextAttemptAt: number | null;
 }
 
 /** A manual `_vlmcs._tcp.<domain>` SRV record in the lab DNS. */

@@ -156,6 +156,39 @@ describe('KMS client activation', () => {
   });
 });
 
+describe('lab time', () => {
+  const at = (now: string, ...args: string[]) => slmgr(args, { store: env.store, now });
+
+  it('clients renew every renewal interval, and without a host fall through the grace periods', () => {
+    host();
+    run('kms01', '/sai', '1440');
+    clients(5, SERVER_2019, 'srv');
+    // srv001–srv004 failed below the threshold and retry by themselves after the activation interval.
+    expect(run('lab', 'advance', '7d').stdout).toBe(slmgrOutput(
+      'Lab time 2026-11-25T12:00:00.000Z -> 2026-12-02T12:00:00.000Z (clock fixed by --now; not moved)',
+      'Automatic attempts: 5; activated or renewed: 5; failed: 0',
+    ));
+    expect(at('2026-12-02T12:00:00Z', 'srv005', '/dli').stdout).toContain('License Status: Licensed\nVolume activation expiration: 259200 minute(s) (180 day(s))\n');
+    run('lab', 'firewall', 'kms01', 'block');
+    expect(at('2026-12-02T12:00:00Z', 'lab', 'advance', '200d').stdout).toContain('activated or renewed: 0; failed: 994');
+    expect(at('2027-06-20T12:00:00Z', 'srv005', '/dli').stdout).toContain('License Status: Additional grace period (KMS license expired or hardware out of tolerance)\n');
+    expect(at('2027-07-30T12:00:00Z', 'srv005', '/dli').stdout).toContain('License Status: Notification\nNotification Reason: 0xC004F009 (grace time expired).\n');
+  });
+
+  it('without --now the lab clock itself moves forward', () => {
+    host();
+    slmgr(['lab', 'advance', '30d'], { store: env.store });
+    const dlv = JSON.parse(slmgr(['kms01', '/dlv', '--json'], { store: env.store }).stdout) as { result: { products: { trustedTime: string }[] } };
+    const ahead = Date.parse(dlv.result.products[0]!.trustedTime) - Date.now();
+    expect(ahead).toBeGreaterThan(29 * 86_400_000);
+    expect(ahead).toBeLessThan(31 * 86_400_000);
+  });
+
+  it('rejects a malformed duration', () => {
+    expect(run('lab', 'advance', 'soon')).toMatchObject({ status: 1 });
+  });
+});
+
 describe('the four common issues', () => {
   it('1. host activated but unreachable: blocked port or missing SRV record give 0xC004F074', () => {
     host();

@@ -13,7 +13,7 @@ import {
   SL_E_VL_NOT_ENOUGH_COUNT,
   hex,
 } from '../../licensing/hresult-codes.js';
-import { effectiveLicense, KMS_ACTIVATION_VALIDITY_MS, LICENSE_STATUS_NAMES, LicenseStatus } from '../../licensing/license-state.js';
+import { MINUTE_MS, effectiveLicense, KMS_ACTIVATION_VALIDITY_MS, LICENSE_STATUS_NAMES, LicenseStatus } from '../../licensing/license-state.js';
 import {
   COUNT_CAP,
   COUNT_WINDOW_MS,
@@ -157,7 +157,7 @@ export function activateKmsClient(sim: SimContext, client: MachineRow, product: 
 
     const host: ReachedHost = { name: hostMachine.fqdn ?? hostMachine.name, port: candidate.port, ipAddress: hostMachine.ipAddress, extendedPid: hostProduct.extendedPid, currentCount };
     tx.addEvent(client.id, KMS_CLIENT_RESULT_EVENT, { kmsHost: hostLabel, resultCode, activationFlag: hresult === 0 ? 1 : 0, currentCount, kmsExtendedPid: host.extendedPid }, now);
-    if (hresult !== 0) return { ok: false, hresult, host };
+    if (hresult !== 0) return failed(sim, client, product, hresult, host);
 
     tx.updateProduct(client.id, product.skuId, {
       licenseStatus: LicenseStatus.Licensed,
@@ -170,9 +170,40 @@ export function activateKmsClient(sim: SimContext, client: MachineRow, product: 
       kmsHostEpid: host.extendedPid,
       vlActivationInterval: hostMachine.vlActivationInterval,
       vlRenewalInterval: hostMachine.vlRenewalInterval,
+      // An activated client renews every renewal interval the host gave it.
+      kmsNextAttemptAt: now + hostMachine.vlRenewalInterval * MINUTE_MS,
     });
     return { ok: true, host };
   }
   tx.addEvent(client.id, KMS_CLIENT_RESULT_EVENT, { kmsHost: null, resultCode: `0x${hex(SL_E_VL_BINDING_SERVICE_UNAVAILABLE)}`, activationFlag: 0, currentCount: null }, now);
-  return { ok: false, hresult: SL_E_VL_BINDING_SERVICE_UNAVAILABLE, host: null };
+  return failed(sim, client, product, SL_E_VL_BINDING_SERVICE_UNAVAILABLE, null);
+}
+
+/** A failed attempt leaves the licence as it was and retries after the activation interval. */
+function failed(sim: SimContext, client: MachineRow, product: ProductRow, hresult: number, host: ReachedHost | null): ActivationOutcome {
+  const interval = product.vlActivationInterval ?? client.vlActivationInterval;
+  sim.tx.updateProduct(client.id, product.skuId, { kmsNextAttemptAt: sim.now + interval * MINUTE_MS });
+  return { ok: false, hresult, host };
+}
+
+/**
+ * What the Software Protection service of every lab client does on its own between `sim.now` and
+ * `until`: each due activation or renewal attempt, in time order across the whole lab, so counts
+ * grow as they would.
+ */
+export function runDueAttempts(sim: SimContext, until: number): { attempts: number; activated: number; failed: number } {
+  let attempts = 0;
+  let activated = 0;
+  for (let due = sim.tx.nextDueAttempt(until); due; due = sim.tx.nextDueAttempt(until)) {
+    const client = sim.tx.getMachine(due.machineId) as MachineRow;
+    const product = sim.tx.getProduct(due.machineId, due.skuId) as ProductRow;
+    const at = Math.max(due.at, sim.now);
+    const outcome = product.partialKey === null || product.activationTypeEnabled === 3
+      ? (sim.tx.updateProduct(client.id, product.skuId, { kmsNextAttemptAt: null }), null)
+      : activateKmsClient({ ...sim, now: at }, client, product);
+    if (outcome === null) continue;
+    attempts += 1;
+    if (outcome.ok) activated += 1;
+  }
+  return { attempts, activated, failed: attempts - activated };
 }

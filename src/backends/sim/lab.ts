@@ -52,3 +52,17 @@ export function srvRecords(tx: StoreTx, domain: string, now: number): PublishedS
   for (const r of tx.listSrvRecords(wanted)) records.push({ ...r, domain: wanted, source: 'manual' });
   return records;
 }
+
+/**
+ * The lab clock runs ahead of the real one by what `slmgr lab advance` added, so a lab can live
+ * through weeks of renewals in a second. --now / SLMGR_NOW still sets the time outright.
+ */
+const LAB_CLOCK_SETTING = 'lab.clock-offset-ms';
+
+export function labClockOffset(tx: StoreTx): number {
+  return Number(tx.getSetting(LAB_CLOCK_SETTING) ?? 0);
+}
+
+export function setLabClockOffset(tx: StoreTx, offsetMs: number): void {
+  tx.setSetting(LAB_CLOCK_SETTING, String(offsetMs));
+}

@@ -47,6 +47,7 @@ export function fullProduct(machineId: number, skuId: string, overrides: Partial
     kmsOotGraceRequests: 5,
     kmsNonGenuineGraceRequests: 6,
     kmsNotificationRequests: 7,
+    kmsNextAttemptAt: 1_700_000_200_000,
     ...overrides,
   };
 }
