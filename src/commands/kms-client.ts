@@ -91,7 +91,8 @@ function applyToTarget(ctx: CommandContext, activationId: string | undefined, pa
     return { target: machine, product: null };
   }
   const product = productById(ctx, activationId);
-  return { target: ctx.tx.updateProduct(ctx.machine.id, product.skuId, patch), product };
+  ctx.tx.updateProduct(ctx.machine.id, product.skuId, patch);
+  return { target: ctx.tx.getProduct(ctx.machine.id, product.skuId) as ProductRow, product };
 }
 
 function settingResult(

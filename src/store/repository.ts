@@ -19,7 +19,8 @@ export interface StoreTx {
   getProduct(machineId: number, skuId: string): ProductRow | undefined;
   /** Inserts the row, or replaces every column of the row with the same (machineId, skuId). */
   putProduct(row: ProductRow): void;
-  updateProduct(machineId: number, skuId: string, patch: Partial<ProductRow>): ProductRow;
+  /** Changes the given fields; throws when there is no such product. */
+  updateProduct(machineId: number, skuId: string, patch: Partial<ProductRow>): void;
   /** No-op when there is no such product. */
   deleteProduct(machineId: number, skuId: string): void;
   addEvent(machineId: number, eventId: number, data: Record<string, unknown>, at: number): EventRow;
@@ -316,18 +317,12 @@ export class Repository implements StoreTx {
     this.#statement(PRODUCT_UPSERT).run(bindings(row, PRODUCT_INSERT_FIELDS, PRODUCT_FIELDS));
   }
 
-  updateProduct(machineId: number, skuId: string, patch: Partial<ProductRow>): ProductRow {
+  updateProduct(machineId: number, skuId: string, patch: Partial<ProductRow>): void {
     const set = setClause(patch, PRODUCT_FIELDS, { machineId, skuId });
-    if (set) {
-      this.#statement(`UPDATE products SET ${set.sql} WHERE machine_id = @machineId AND sku_id = @skuId`).run({
-        ...set.values,
-        machineId,
-        skuId,
-      });
-    }
-    const row = this.getProduct(machineId, skuId);
-    if (!row) throw new Error(`No product ${skuId} on machine ${machineId}`);
-    return row;
+    const changed = set
+      ? this.#statement(`UPDATE products SET ${set.sql} WHERE machine_id = @machineId AND sku_id = @skuId`).run({ ...set.values, machineId, skuId }).changes
+      : Number(this.getProduct(machineId, skuId) !== undefined);
+    if (changed === 0) throw new Error(`No product ${skuId} on machine ${machineId}`);
   }
 
   deleteProduct(machineId: number, skuId: string): void {
@@ -339,7 +334,7 @@ export class Repository implements StoreTx {
     const { lastInsertRowid } = this.#statement(
       'INSERT INTO events (machine_id, at, event_id, data) VALUES (?, ?, ?, ?)',
     ).run(machineId, at, eventId, json);
-    return { id: Number(lastInsertRowid), machineId, at, eventId, data: JSON.parse(json) as Record<string, unknown> };
+    return { id: Number(lastInsertRowid), machineId, at, eventId, data };
   }
 
   listEvents(machineId?: number): EventRow[] {
@@ -356,15 +351,19 @@ export class Repository implements StoreTx {
   }
 
   findMachineByAddress(address: string): MachineRow | undefined {
+    // Clients mostly look hosts up by the FQDN an SRV record names, so that comes first.
     const row =
-      this.#get(`${MACHINE_SELECT} WHERE name = ?`, address) ??
       this.#get(`${MACHINE_SELECT} WHERE fqdn = ? COLLATE NOCASE`, address.replace(/\.$/, '')) ??
+      this.#get(`${MACHINE_SELECT} WHERE name = ?`, address) ??
       this.#get(`${MACHINE_SELECT} WHERE ip_address = ?`, address);
     return row && toMachine(row);
   }
 
   listKmsHostProducts(): ProductRow[] {
-    return this.#all(`${PRODUCT_SELECT} WHERE host_key_type IS NOT NULL ORDER BY machine_id, sku_id`).map(toProduct);
+    // Without INDEXED BY, SQLite prefers scanning every product in key order to sorting the few hosts.
+    return this.#all(`${PRODUCT_SELECT} INDEXED BY products_kms_hosts WHERE host_key_type IS NOT NULL`)
+      .map(toProduct)
+      .sort((a, b) => a.machineId - b.machineId || a.skuId.localeCompare(b.skuId));
   }
 
   recordKmsClient(hostMachineId: number, applicationId: string, cmid: string, at: number): void {

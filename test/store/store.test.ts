@@ -261,10 +261,12 @@ describe('StoreTx products', () => {
       tx.putProduct(a);
       tx.putProduct(fullProduct(id, SKU_B));
 
-      expect(tx.updateProduct(id, SKU_A, { licenseStatus: 1, graceEndsAt: null })).toEqual({ ...a, licenseStatus: 1, graceEndsAt: null });
+      tx.updateProduct(id, SKU_A, { licenseStatus: 1, graceEndsAt: null });
+      expect(tx.getProduct(id, SKU_A)).toEqual({ ...a, licenseStatus: 1, graceEndsAt: null });
       expect(tx.getProduct(id, SKU_A.toUpperCase())?.licenseStatus).toBe(1);
       // A patch spread from a whole row names the key fields; that is fine as long as they match.
-      expect(tx.updateProduct(id, SKU_A, { ...a, remainingSkuRearmCount: 7 }).remainingSkuRearmCount).toBe(7);
+      tx.updateProduct(id, SKU_A, { ...a, remainingSkuRearmCount: 7 });
+      expect(tx.getProduct(id, SKU_A)?.remainingSkuRearmCount).toBe(7);
       expect(() => tx.updateProduct(id, SKU_A, { skuId: SKU_B })).toThrow(/identifies the row/);
       expect(() => tx.updateProduct(id, SKU_A, { bogus: 1 } as never)).toThrow(TypeError);
       expect(() => tx.updateProduct(id, 'missing', { licenseStatus: 1 })).toThrow(/No product/);

@@ -135,13 +135,10 @@ export function activateKmsClient(sim: SimContext, client: MachineRow, product: 
     const { machine: hostMachine, product: hostProduct } = found;
     const type = classifyHostKey({ groupId: hostProduct.keyGroup ?? -1, serial: hostProduct.keySerial ?? -1 });
     const covered = type !== undefined && product.kmsCountedId !== null && hostKeyCovers(type, product.kmsCountedId);
-    let currentCount = tx.countKmsClients(hostMachine.id, product.applicationId, now - COUNT_WINDOW_MS, COUNT_CAP);
-    let hresult = SL_E_VL_KEY_MANAGEMENT_SERVICE_ID_MISMATCH;
-    if (covered) {
-      tx.recordKmsClient(hostMachine.id, product.applicationId, client.cmid, now);
-      currentCount = tx.countKmsClients(hostMachine.id, product.applicationId, now - COUNT_WINDOW_MS, COUNT_CAP);
-      hresult = currentCount >= minimumCount ? 0 : SL_E_VL_NOT_ENOUGH_COUNT;
-    }
+    // A refused product is not counted; any other request counts its CMID before the host answers.
+    if (covered) tx.recordKmsClient(hostMachine.id, product.applicationId, client.cmid, now);
+    const currentCount = tx.countKmsClients(hostMachine.id, product.applicationId, now - COUNT_WINDOW_MS, COUNT_CAP);
+    const hresult = !covered ? SL_E_VL_KEY_MANAGEMENT_SERVICE_ID_MISMATCH : currentCount >= minimumCount ? 0 : SL_E_VL_NOT_ENOUGH_COUNT;
 
     const counter = REQUEST_COUNTER[clientStatus] ?? 'kmsUnlicensedRequests';
     tx.updateProduct(hostMachine.id, hostProduct.skuId, {
