@@ -13,7 +13,7 @@ describe('npm package', () => {
   const files = pack.files.map((f) => f.path);
 
   it('ships the bin, the built code, the docs and nothing of the tests or sources', () => {
-    expect(files).toEqual(expect.arrayContaining(['bin/slmgr.js', 'dist/cli/main.js', 'dist/index.js', 'package.json', 'README.md', 'LICENSE', 'docs/exit-codes.md']));
+    expect(files).toEqual(expect.arrayContaining(['bin/slmgr.js', 'dist/bundle/main.js', 'dist/cli/main.js', 'dist/index.js', 'package.json', 'README.md', 'LICENSE', 'docs/exit-codes.md']));
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('src/') || f.endsWith('.db'))).toEqual([]);
   });
 

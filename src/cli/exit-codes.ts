@@ -2,6 +2,8 @@
 // the default mode gives every failure class its own small code; `--exit-codes slmgr` returns what
 // slmgr.vbs returns (0, 1 or the signed HRESULT) for Windows scripts that test %ERRORLEVEL%.
 
+import { signedHResult } from '../licensing/hresult-codes.js';
+
 export type ExitCodeMode = 'posix' | 'slmgr';
 
 export type Outcome =
@@ -13,7 +15,9 @@ export type Outcome =
   | { kind: 'network'; hresult: number }
   | { kind: 'not-implemented' }
   | { kind: 'internal' }
-  | { kind: 'interrupted' };
+  | { kind: 'interrupted' }
+  /** stdout could not be written (the command itself ran). */
+  | { kind: 'output' };
 
 export const POSIX_EXIT_CODES = {
   success: 0,
@@ -24,6 +28,7 @@ export const POSIX_EXIT_CODES = {
   network: 5,
   'not-implemented': 6,
   internal: 70,
+  output: 74,
   interrupted: 130,
 } as const satisfies Record<Outcome['kind'], number>;
 
@@ -31,10 +36,6 @@ const E_FAIL = 0x80004005;
 const E_NOTIMPL = 0x80004001;
 const E_UNEXPECTED = 0x8000ffff;
 const ERROR_CANCELLED_HRESULT = 0x800704c7;
-
-function signed(hresult: number): number {
-  return hresult | 0;
-}
 
 export function exitCodeFor(outcome: Outcome, mode: ExitCodeMode): number {
   if (mode === 'posix') return POSIX_EXIT_CODES[outcome.kind];
@@ -46,15 +47,16 @@ export function exitCodeFor(outcome: Outcome, mode: ExitCodeMode): number {
       return 1;
     case 'licensing':
     case 'network':
-      return signed(outcome.hresult);
+      return signedHResult(outcome.hresult);
     // slmgr has no such failures; these HRESULTs are the closest Windows meanings.
     case 'store':
-      return signed(E_FAIL);
+      return signedHResult(E_FAIL);
     case 'not-implemented':
-      return signed(E_NOTIMPL);
+      return signedHResult(E_NOTIMPL);
     case 'internal':
-      return signed(E_UNEXPECTED);
+    case 'output':
+      return signedHResult(E_UNEXPECTED);
     case 'interrupted':
-      return signed(ERROR_CANCELLED_HRESULT);
+      return signedHResult(ERROR_CANCELLED_HRESULT);
   }
 }

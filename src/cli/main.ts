@@ -13,9 +13,9 @@ import { renderJson, type JsonError } from '../render/json.js';
 import { message } from '../render/messages.js';
 import { renderText } from '../render/text.js';
 import { parseCommandLine, type SlmgrInvocation } from './argv.js';
-import { exitCodeFor, type Outcome } from './exit-codes.js';
+import { exitCodeFor, POSIX_EXIT_CODES, type Outcome } from './exit-codes.js';
 import { helpLines } from './help.js';
-import { resolveOptions, useColor, type RunOptions } from './options.js';
+import { resolveOptions, useColor, wantsJson, type RunOptions } from './options.js';
 import { usageLines } from './switches.js';
 
 export interface Writable {
@@ -143,7 +143,8 @@ async function errorReport(error: unknown, command: string | null): Promise<Repo
   };
 }
 
-async function runSwitch(invocation: Extract<SlmgrInvocation, { kind: 'switch' }>, options: RunOptions, io: CliEnvironment): Promise<Report> {
+/** `target.machine` names the machine once it is known, so a failure can still report it. */
+async function runSwitch(invocation: Extract<SlmgrInvocation, { kind: 'switch' }>, options: RunOptions, io: CliEnvironment, target: { machine: string | null }): Promise<Report> {
   const { spec } = invocation;
   const command = await loadCommand(spec.name);
   if (!command) {
@@ -159,6 +160,7 @@ async function runSwitch(invocation: Extract<SlmgrInvocation, { kind: 'switch' }
       const now = options.now ?? Date.now() + labClockOffset(tx);
       const machine = resolveMachine(tx, invocation.machine, io.hostname, spec.readOnly === true);
       machineName = machine.name;
+      target.machine = machine.name;
       return command({ tx, machine, now, randomUUID, random: Math.random, backend: options.backend }, invocation.args);
     });
     const failure = 'failure' in result ? result.failure : null;
@@ -219,10 +221,11 @@ async function buildReport(io: CliEnvironment, options: RunOptions, invocation: 
     }
   }
   if (invocation.kind !== 'switch') return invocationReport(invocation, options);
+  const target: { machine: string | null } = { machine: null };
   try {
-    return await runSwitch(invocation, options, io);
+    return await runSwitch(invocation, options, io, target);
   } catch (error) {
-    return await errorReport(error, invocation.spec.name);
+    return { ...(await errorReport(error, invocation.spec.name)), machine: target.machine };
   }
 }
 
@@ -235,7 +238,7 @@ export async function run(io: CliEnvironment): Promise<number> {
     options = resolveOptions(parsed.flags, io.env);
   } catch (error) {
     // The options themselves are unusable: answer in the most useful mode we can tell.
-    options = { json: parsed.flags.json ?? false, store: undefined, backend: 'sim', now: undefined, exitCodes: 'posix', color: false };
+    options = { json: wantsJson(parsed.flags, io.env), store: undefined, backend: 'sim', now: undefined, exitCodes: 'posix', color: false };
     report = await errorReport(error, null);
     return emit(io, options, report);
   }
@@ -281,6 +284,13 @@ async function emit(io: CliEnvironment, options: RunOptions, report: Report): Pr
 }
 
 export async function main(): Promise<void> {
+  // A closed pipe (| head) is the reader's choice; any other failed write (a full disk) is not
+  // silent: it is reported, and the exit code says the output is incomplete.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') return;
+    process.stderr.write(`slmgr: could not write the output: ${error.message}\n`);
+    process.exitCode = POSIX_EXIT_CODES.output;
+  });
   process.exitCode = await run({
     argv: process.argv.slice(2),
     env: process.env,

@@ -21,6 +21,11 @@ export interface RunOptions {
 const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
 const FALSE_WORDS = ['0', 'false', 'no', 'off', ''];
 
+/** SLMGR_JSON as far as it can be read, for reporting a bad option in the mode the user asked for. */
+export function wantsJson(flags: GlobalFlags, env: NodeJS.ProcessEnv): boolean {
+  return flags.json ?? TRUE_WORDS.includes((env.SLMGR_JSON ?? '').trim().toLowerCase());
+}
+
 function envBoolean(name: string, value: string | undefined): boolean | undefined {
   if (value === undefined) return undefined;
   const lower = value.trim().toLowerCase();
@@ -38,8 +43,16 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
 
+/** A calendar date that exists: Date.parse would roll 2026-02-30 over to March 2. */
+function realDate(text: string): boolean {
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
 export function parseNow(name: string, value: string): number {
-  const ms = ISO_8601.test(value.trim()) ? Date.parse(value.trim()) : Number.NaN;
+  const text = value.trim();
+  const ms = ISO_8601.test(text) && realDate(text) ? Date.parse(text) : Number.NaN;
   if (!Number.isFinite(ms)) throw new OptionError(`${name} must be an ISO-8601 date or date-time, e.g. 2026-11-25T12:00:00Z (got "${value}")`);
   return ms;
 }

@@ -6,6 +6,7 @@ import { activateHostKey, activateKmsClient, type ActivationOutcome, type Reache
 import { NotImplementedError, SoftFailure } from '../errors.js';
 import { WINDOWS_APP_ID } from '../licensing/applications.js';
 import { hex, SL_E_VL_BINDING_SERVICE_UNAVAILABLE } from '../licensing/hresult-codes.js';
+import { configuredActivationType } from '../licensing/license-state.js';
 import { normaliseGuid, type CommandContext } from './context.js';
 
 export interface ProductActivation {
@@ -43,7 +44,7 @@ export function activate(ctx: CommandContext, args: readonly string[]): Activati
   const sim = { tx: ctx.tx, now: ctx.now, random: ctx.random };
   const products: ProductActivation[] = [];
   for (const product of targets) {
-    if (product.activationTypeEnabled === TOKEN_ONLY) return { kind: 'activation', tokenOnly: true, products, failure: null };
+    if (configuredActivationType(product, ctx.machine) === TOKEN_ONLY) return { kind: 'activation', tokenOnly: true, products, failure: null };
     const outcome: ActivationOutcome = product.hostKeyType !== null
       ? activateHostKey(sim, ctx.machine, product)
       : activateKmsClient(sim, ctx.machine, product);

@@ -44,6 +44,7 @@ export function normaliseGuid(value: string): string {
 /** A product addressed by Activation ID; slmgr's soft "Activation ID (…) not found." otherwise. */
 export function productById(ctx: CommandContext, activationId: string): ProductRow {
   const product = ctx.tx.getProduct(ctx.machine.id, normaliseGuid(activationId));
-  if (!product) throw new SoftFailure('MsgErrorActivationID', { ActID: activationId });
+  // slmgr lower-cases the ID before it compares, and echoes it that way.
+  if (!product) throw new SoftFailure('MsgErrorActivationID', { ActID: activationId.toLowerCase() });
   return product;
 }

@@ -4,7 +4,7 @@
 import { SoftFailure } from '../errors.js';
 import { WINDOWS_APP_ID } from '../licensing/applications.js';
 import { hex } from '../licensing/hresult-codes.js';
-import { effectiveLicense, LICENSE_STATUS_NAMES, minutesToDays } from '../licensing/license-state.js';
+import { configuredActivationType, effectiveLicense, LICENSE_STATUS_NAMES, minutesToDays } from '../licensing/license-state.js';
 import type { MachineRow, ProductRow } from '../store/types.js';
 import { COUNT_CAP, COUNT_WINDOW_MS, DEFAULT_KMS_PORT } from '../licensing/kms.js';
 import { normaliseGuid, type CommandContext } from './context.js';
@@ -105,7 +105,7 @@ function kmsClientView(product: ProductRow, machine: MachineRow, status: number)
   const lookupDomain = product.kmsLookupDomain ?? machine.kmsLookupDomain;
   const registeredKmsMachine = kmsMachineLabel(registeredName, registeredPort);
   return {
-    configuredActivationType: ACTIVATION_TYPES[product.activationTypeEnabled] ?? 'All',
+    configuredActivationType: ACTIVATION_TYPES[configuredActivationType(product, machine)] ?? 'All',
     activation: status !== 1 ? null : {
       clientMachineId: machine.cmid,
       lookupDomain,

@@ -30,7 +30,8 @@ export interface HostCachingResult {
 export interface ActivationTypeResult {
   kind: 'activation-type';
   activationType: number;
-  activationIds: string[];
+  /** The product it was set on; null for the licensing service (every product without its own). */
+  activationId: string | null;
 }
 
 type KmsTarget = Pick<ProductRow, 'kmsMachine' | 'kmsPort' | 'kmsLookupDomain'>;
@@ -161,10 +162,11 @@ export function setActivationType(ctx: CommandContext, args: readonly string[]):
   if (typeText !== undefined && !/^[+-]?\d+$/.test(typeText)) throw invalid();
   const activationType = typeText === undefined ? 0 : Number(typeText);
   if (activationType < 0 || activationType > 3) throw new SoftFailure('MsgInvalidDataError');
-  const targets = activationId !== undefined
-    ? [productById(ctx, activationId)]
-    : ctx.tx.listProducts(ctx.machine.id).filter((p) => p.partialKey !== null);
-  if (targets.length === 0) throw new SoftFailure('MsgErrorProductNotFound');
-  for (const product of targets) ctx.tx.updateProduct(ctx.machine.id, product.skuId, { activationTypeEnabled: activationType });
-  return { kind: 'activation-type', activationType, activationIds: targets.map((p) => p.skuId) };
+  if (activationId === undefined) {
+    ctx.tx.updateMachine(ctx.machine.id, { activationTypeEnabled: activationType });
+    return { kind: 'activation-type', activationType, activationId: null };
+  }
+  const product = productById(ctx, activationId);
+  ctx.tx.updateProduct(ctx.machine.id, product.skuId, { activationTypeEnabled: activationType });
+  return { kind: 'activation-type', activationType, activationId: product.skuId };
 }

@@ -8,7 +8,7 @@ import { classifyHostKey, hostEpidKeyFields } from '../licensing/host-keys.js';
 import { SL_E_INVALID_PRODUCT_KEY, SL_E_PKEY_INVALID_CONFIG } from '../licensing/hresult-codes.js';
 import { labInstallationId } from '../licensing/installation-id.js';
 import { GRACE_PERIOD_MS, LicenseStatus } from '../licensing/license-state.js';
-import { maskProductKey, parseProductKey, productKeyDigest, type DecodedKey, type ParsedProductKey } from '../licensing/product-key.js';
+import { maskProductKey, parseProductKey, productKeyDigest, secretProductKeyDigest, type DecodedKey, type ParsedProductKey } from '../licensing/product-key.js';
 import { PRODUCT_DEFAULTS } from '../store/repository.js';
 import type { ProductRow } from '../store/types.js';
 import { normaliseGuid, type CommandContext } from './context.js';
@@ -120,7 +120,7 @@ export function installProductKey(ctx: CommandContext, args: readonly string[]):
   const parsed = parseProductKey(typed);
   const entry = installable(parsed);
   const { tx, machine, now } = ctx;
-  const digest = productKeyDigest(parsed.key);
+  const digest = entry.publicKey ? productKeyDigest(parsed.key) : secretProductKeyDigest(parsed.key);
   const existing = tx.getProduct(machine.id, entry.skuId);
 
   const replaced: string[] = [];

@@ -2,7 +2,7 @@
 // and the moment its period ends; what slmgr shows is derived from those and the clock, so moving
 // the clock (--now) moves every product through its grace periods without a write.
 
-import type { LicenseStatusCode, ProductRow } from '../store/types.js';
+import type { LicenseStatusCode, MachineRow, ProductRow } from '../store/types.js';
 import { SL_E_GRACE_TIME_EXPIRED } from './hresult-codes.js';
 
 export const LicenseStatus = {
@@ -68,4 +68,9 @@ export function effectiveLicense(product: ProductRow, now: number): EffectiveLic
 /** slmgr.vbs (Windows 8 and later) rounds days up: 258092 minutes are "180 day(s)". */
 export function minutesToDays(minutes: number): number {
   return Math.ceil(minutes / 1440);
+}
+
+/** VLActivationTypeEnabled in force: a product's own wins; 0 (not set) defers to the service's. */
+export function configuredActivationType(product: ProductRow, machine: MachineRow): number {
+  return product.activationTypeEnabled !== 0 ? product.activationTypeEnabled : machine.activationTypeEnabled;
 }

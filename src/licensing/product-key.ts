@@ -2,7 +2,7 @@
 // Layout and algorithms follow shared/reference/product-key-format.md (§ numbers below refer to it).
 // This module only reads keys it is given; it never builds a key from numbers.
 
-import { createHash } from 'node:crypto';
+import { createHash, scryptSync } from 'node:crypto';
 import { HResultError } from '../errors.js';
 import { SL_E_INVALID_PRODUCT_KEY } from './hresult-codes.js';
 
@@ -164,4 +164,15 @@ export function maskProductKey(key: string): string {
  */
 export function productKeyDigest(normalizedKey: string): string {
   return createHash('sha256').update(requireKey(normalizedKey), 'utf8').digest('hex');
+}
+
+/**
+ * The digest kept for a key that is not public (a KMS host key). The store also holds the key's
+ * group and serial (its ePID shows them anyway), which leaves only the 53-bit security field
+ * unknown; a fast hash would let anyone with the store file search that space, so this one is
+ * deliberately slow (scrypt, about 0.1 s). Public GVLKs need no secrecy and use productKeyDigest.
+ */
+export function secretProductKeyDigest(normalizedKey: string): string {
+  const hash = scryptSync(requireKey(normalizedKey), 'slmgr product key v1', 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+  return `scrypt:${hash.toString('hex')}`;
 }

@@ -62,6 +62,7 @@ export const MACHINE_DEFAULTS: Readonly<MachineDefaults> = {
   kmsLowPriority: false,
   vlActivationInterval: 120,
   vlRenewalInterval: 10080,
+  activationTypeEnabled: 0,
   kmsPublishDomains: [],
   kmsPortBlocked: false,
 };
@@ -136,6 +137,7 @@ const MACHINE_FIELDS: Record<keyof MachineRow, Storage> = {
   kmsLowPriority: 'boolean',
   vlActivationInterval: 'value',
   vlRenewalInterval: 'value',
+  activationTypeEnabled: 'value',
   kmsPublishDomains: 'json',
   kmsPortBlocked: 'boolean',
 };

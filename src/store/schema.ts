@@ -45,6 +45,7 @@ export const MIGRATIONS: readonly Migration[] = [
           kms_low_priority              INTEGER NOT NULL CHECK (kms_low_priority IN (0, 1)),
           vl_activation_interval        INTEGER NOT NULL,
           vl_renewal_interval           INTEGER NOT NULL,
+          activation_type_enabled       INTEGER NOT NULL CHECK (activation_type_enabled BETWEEN 0 AND 3),
           kms_publish_domains           TEXT    NOT NULL CHECK (json_valid(kms_publish_domains) AND json_type(kms_publish_domains) = 'array'),
           kms_port_blocked              INTEGER NOT NULL CHECK (kms_port_blocked IN (0, 1))
         ) STRICT;

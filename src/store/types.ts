@@ -32,6 +32,8 @@ export interface MachineRow {
   kmsLowPriority: boolean;
   vlActivationInterval: number;
   vlRenewalInterval: number;
+  /** VLActivationTypeEnabled set on the licensing service (/act-type without an Activation ID). */
+  activationTypeEnabled: number;
   /** DnsDomainPublishList: further domains a KMS host publishes its SRV record in. */
   kmsPublishDomains: string[];
   /** Lab firewall: the rule "Key Management Service (TCP-In)" is disabled, so the port is unreachable. */

@@ -62,6 +62,14 @@ describe('KMS host', () => {
     expect(host.registry).toMatchObject({ KeyManagementServiceVersion: '10.0.26100.1', KeyManagementServiceCurrentCount: 0, KeyManagementServiceTotalRequests: 0, KeyManagementServiceListeningPort: '1688', DisableDnsPublishing: 0, EnableKmsLowPriority: 0, VLActivationInterval: 120, VLRenewalInterval: 10080 });
   });
 
+  it('keeps only a slow digest of a host key, never the key', () => {
+    host();
+    const raw = readFileSync(env.store);
+    expect(raw.includes(Buffer.from((LAB_KEYS.ws2019 as string).replaceAll('-', '')))).toBe(false);
+    expect(raw.includes(Buffer.from(LAB_KEYS.ws2019 as string))).toBe(false);
+    expect(raw.includes(Buffer.from('scrypt:'))).toBe(true);
+  });
+
   it('one host key activates at most 6 hosts (0xC004C008 beyond)', () => {
     for (let i = 1; i <= 6; i++) host(`kms0${i}`);
     run('kms07', '/ipk', LAB_KEYS.ws2019 as string);

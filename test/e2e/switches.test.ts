@@ -239,6 +239,19 @@ describe('KMS client settings', () => {
     expect(run(['/ckms-domain']).stdout).toBe(slmgrOutput('Key Management Service lookup domain cleared successfully.'));
   });
 
+  it('echoes an unknown Activation ID lower-cased, as slmgr compares it', () => {
+    expect(run(['/ckms', PRO_ID.toUpperCase()]).stdout).toBe(slmgrOutput(`Error: Activation ID (${PRO_ID}) not found.`));
+  });
+
+  it('/act-type without an Activation ID sets the licensing service, even with no product yet', () => {
+    expect(run(['/act-type', '3']).stdout).toBe(slmgrOutput('Volume activation type set successfully.'));
+    run(['/ipk', PRO]);
+    expect(run(['/dli']).stdout).toContain('Configured Activation Type: Token\n');
+    expect(run(['/ato']).stdout).toBe(slmgrOutput('This system is configured for Token-based activation only. Use slmgr.vbs /fta to initiate Token-based activation, or slmgr.vbs /act-type to change the activation type setting.'));
+    run(['/act-type', '2', PRO_ID]);
+    expect(run(['/dli']).stdout).toContain('Configured Activation Type: KMS\n');
+  });
+
   it('per-product settings need a known Activation ID', () => {
     const r = run(['/skms', 'kms.contoso.com', PRO_ID]);
     expect(r.stdout).toBe(slmgrOutput(`Error: Activation ID (${PRO_ID}) not found.`));
@@ -308,6 +321,20 @@ describe('usage errors', () => {
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { kind: 'usage', message: 'Unrecognized option: /nope' } });
     expect(r.stderr).toBe('Unrecognized option: /nope\n');
+  });
+
+  it('a bad option is still answered in JSON when SLMGR_JSON asks for it', () => {
+    const r = slmgr(['/dli', '--now', 'soon'], { store: env.store, env: { SLMGR_JSON: '1' } });
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { kind: 'usage' } });
+  });
+
+  it('rejects dates that do not exist', () => {
+    expect(run(['/dli', '--now', '2026-02-30']).stderr).toContain('--now must be an ISO-8601 date');
+  });
+
+  it('soft failures in JSON still name the machine', () => {
+    expect(JSON.parse(run(['/dli', '--json']).stdout).machine).not.toBeNull();
   });
 
   it('bad extension option values are usage errors', () => {

@@ -72,6 +72,7 @@ describe('Store.open on a missing file', () => {
       vlActivationInterval: 120,
       vlRenewalInterval: 10080,
       ipAddress: null,
+      activationTypeEnabled: 0,
       kmsPublishDomains: [],
       kmsPortBlocked: false,
     } satisfies MachineRow);
@@ -139,6 +140,7 @@ describe('StoreTx machines', () => {
         fqdn: null,
         dnsDomain: null,
         ipAddress: '10.0.0.9',
+        activationTypeEnabled: 2,
         kmsPublishDomains: ['corp.lab.example', 'dev.lab.example'],
         kmsPortBlocked: true,
         cmid: '11111111-2222-4333-8444-555555555555',

@@ -13,7 +13,7 @@ import {
   SL_E_VL_NOT_ENOUGH_COUNT,
   hex,
 } from '../../licensing/hresult-codes.js';
-import { MINUTE_MS, effectiveLicense, KMS_ACTIVATION_VALIDITY_MS, LICENSE_STATUS_NAMES, LicenseStatus } from '../../licensing/license-state.js';
+import { MINUTE_MS, configuredActivationType, effectiveLicense, KMS_ACTIVATION_VALIDITY_MS, LICENSE_STATUS_NAMES, LicenseStatus } from '../../licensing/license-state.js';
 import {
   COUNT_CAP,
   COUNT_WINDOW_MS,
@@ -195,7 +195,8 @@ export function runDueAttempts(sim: SimContext, until: number): { attempts: numb
     const client = sim.tx.getMachine(due.machineId) as MachineRow;
     const product = sim.tx.getProduct(due.machineId, due.skuId) as ProductRow;
     const at = Math.max(due.at, sim.now);
-    const outcome = product.partialKey === null || product.activationTypeEnabled === 3
+    const tokenOnly = configuredActivationType(product, client) === 3;
+    const outcome = product.partialKey === null || tokenOnly
       ? (sim.tx.updateProduct(client.id, product.skuId, { kmsNextAttemptAt: null }), null)
       : activateKmsClient({ ...sim, now: at }, client, product);
     if (outcome === null) continue;
