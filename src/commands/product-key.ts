@@ -44,28 +44,19 @@ export interface ClearProductKeyResult {
   kind: 'clear-product-key-from-registry';
 }
 
-const UNKEYED: Partial<ProductRow> = {
-  partialKey: null,
-  keyDigest: null,
-  keyGroup: null,
-  keySerial: null,
-  channel: null,
-  extendedPid: null,
-  installationId: null,
-  installedAt: null,
-  licenseStatus: LicenseStatus.Unlicensed,
-  graceEndsAt: null,
-  statusReason: null,
-  activatedAt: null,
-  kmsHostName: null,
-  kmsHostPort: null,
-  kmsHostIp: null,
-  kmsHostEpid: null,
-  vlActivationInterval: null,
-  vlRenewalInterval: null,
-  hostKeyType: null,
-  kmsNextAttemptAt: null,
-};
+/** What outlives a key change or removal on the same licence: rearm counts, settings, host counters. */
+const SURVIVING_FIELDS = [
+  'remainingSkuRearmCount', 'remainingAppRearmCount', 'activationTypeEnabled', 'kmsMachine', 'kmsPort', 'kmsLookupDomain',
+  'kmsTotalRequests', 'kmsFailedRequests', 'kmsUnlicensedRequests', 'kmsLicensedRequests', 'kmsOobGraceRequests',
+  'kmsOotGraceRequests', 'kmsNonGenuineGraceRequests', 'kmsNotificationRequests',
+] as const satisfies readonly (keyof ProductRow)[];
+
+function pick(row: Partial<ProductRow>, keep: boolean): Partial<ProductRow> {
+  return Object.fromEntries(Object.entries(row).filter(([field]) => (SURVIVING_FIELDS as readonly string[]).includes(field) === keep));
+}
+
+/** Everything about the key goes; the licence and what outlives a key stay. */
+const UNKEYED = pick(PRODUCT_DEFAULTS, false);
 
 /** The licence stays installed, as on Windows: `/dli All` then shows it as "not in use". */
 function removeKey(ctx: CommandContext, product: ProductRow): UninstalledProduct {
@@ -139,7 +130,7 @@ export function installProductKey(ctx: CommandContext, args: readonly string[]):
   if (existing?.keyDigest !== digest) {
     tx.putProduct({
       ...PRODUCT_DEFAULTS,
-      ...existingSettings(existing),
+      ...(existing ? pick(existing, true) : {}),
       machineId: machine.id,
       skuId: entry.skuId,
       applicationId: entry.applicationId,
@@ -183,16 +174,6 @@ export function installProductKey(ctx: CommandContext, args: readonly string[]):
   };
 }
 
-/** What outlives a key change on the same licence: rearm counts, settings and host counters. */
-function existingSettings(existing: ProductRow | undefined): Partial<ProductRow> {
-  if (!existing) return {};
-  const { remainingSkuRearmCount, remainingAppRearmCount, activationTypeEnabled, kmsMachine, kmsPort, kmsLookupDomain,
-    kmsTotalRequests, kmsFailedRequests, kmsUnlicensedRequests, kmsLicensedRequests, kmsOobGraceRequests, kmsOotGraceRequests,
-    kmsNonGenuineGraceRequests, kmsNotificationRequests } = existing;
-  return { remainingSkuRearmCount, remainingAppRearmCount, activationTypeEnabled, kmsMachine, kmsPort, kmsLookupDomain,
-    kmsTotalRequests, kmsFailedRequests, kmsUnlicensedRequests, kmsLicensedRequests, kmsOobGraceRequests, kmsOotGraceRequests,
-    kmsNonGenuineGraceRequests, kmsNotificationRequests };
-}
 
 export function uninstallProductKey(ctx: CommandContext, args: readonly string[]): UninstallProductKeyResult {
   const [selector] = args;
