@@ -22,6 +22,10 @@ export function helpLines(version: string): string[] {
     `slmgr ${version} for Node.js — extensions (long options never collide with slmgr switches):`,
     ...EXTENSIONS.map(([name, text]) => `  ${name.padEnd(width)}${text}`),
     '',
+    'Lab tooling for the simulated KMS world (the sim backend): slmgr lab --help',
+    '  machines, dns list|add|remove, events, firewall, new-cmid, clone-cmid, domain, publish-domains,',
+    '  clients, advance. See docs/lab.md.',
+    '',
     'Exit codes: 0 success, 1 usage, 2 licensing error (HRESULT), 3 slmgr "soft" error, 4 store,',
     '5 network, 6 not implemented yet, 70 internal error. See docs/exit-codes.md.',
   ];

@@ -31,10 +31,12 @@ export function isLocalMachineName(name: string, hostname: string): boolean {
  */
 export function resolveMachine(tx: StoreTx, name: string | undefined, hostname: string, readOnly: boolean): MachineRow {
   if (name === undefined || isLocalMachineName(name, hostname)) return tx.localMachine();
-  const existing = tx.findMachine(name);
+  const existing = tx.findMachine(name) ?? tx.findMachineByAddress(name);
   if (existing) return existing;
   if (readOnly) throw new MachineUnreachableError(name, RPC_S_SERVER_UNAVAILABLE);
-  return createLabMachine(tx, name);
+  // A fully qualified name says which domain the new machine joins.
+  const dot = /^[\d.]+$/.test(name) ? -1 : name.indexOf('.');
+  return dot > 0 ? createLabMachine(tx, name.slice(0, dot), name.slice(dot + 1).toLowerCase()) : createLabMachine(tx, name);
 }
 
 export function normaliseGuid(value: string): string {

@@ -3,7 +3,7 @@
 
 import { runDueAttempts } from '../backends/sim/activation.js';
 import { createLabMachine, LAB_DEFAULT_DOMAIN, labClockOffset, setLabClockOffset, srvRecords, type PublishedSrvRecord } from '../backends/sim/lab.js';
-import { SoftFailure, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { StoreTx } from '../store/store.js';
 import type { EventRow, MachineRow } from '../store/types.js';
 import type { CommandContext } from './context.js';
@@ -112,7 +112,6 @@ export function addDns(lab: LabContext, domain: string, target: string, options:
 
 export function removeDns(lab: LabContext, domain: string, target: string | undefined): LabResult {
   const removed = lab.tx.removeSrvRecords(domain.replace(/\.$/, '').toLowerCase(), target?.replace(/\.$/, ''));
-  if (removed === 0) throw new SoftFailure('MsgErrorProductNotFound');
   return { kind: 'lab-dns-changed', domain, added: null, removed };
 }
 
@@ -175,9 +174,9 @@ export function createClients(
     const machine = createLabMachine(lab.tx, name, options.domain ?? LAB_DEFAULT_DOMAIN);
     created.push(name);
     const ctx: CommandContext = { tx: lab.tx, machine, now: lab.now, randomUUID: lab.randomUUID, random: lab.random, backend: options.backend };
-    installProductKey(ctx, [options.key]);
+    const installed = installProductKey(ctx, [options.key]);
     if (!options.activate) continue;
-    const result: ActivationResult = activate({ ...ctx, machine: lab.tx.getMachine(machine.id) as MachineRow }, []);
+    const result: ActivationResult = activate({ ...ctx, machine: lab.tx.getMachine(machine.id) as MachineRow }, [installed.activationId]);
     if (result.failure) failed.push({ machine: name, hresult: result.products.at(-1)?.hresult ?? '' });
     else activated += 1;
   }

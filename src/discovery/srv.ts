@@ -24,7 +24,9 @@ export function orderSrvRecords<T extends SrvRecord>(records: readonly T[], rand
   for (const record of records) byPriority.set(record.priority, [...(byPriority.get(record.priority) ?? []), record]);
   const ordered: T[] = [];
   for (const priority of [...byPriority.keys()].sort((a, b) => a - b)) {
-    const group = [...(byPriority.get(priority) as T[])].sort((a, b) => Number(a.weight !== 0) - Number(b.weight !== 0));
+    // Shuffled first, as a DNS server's round robin does, so equal records (all weight 0, as KMS
+    // hosts publish them) are spread too; then zero weights go first, as RFC 2782 asks.
+    const group = shuffle([...(byPriority.get(priority) as T[])], random).sort((a, b) => Number(a.weight !== 0) - Number(b.weight !== 0));
     while (group.length > 0) {
       const total = group.reduce((sum, r) => sum + r.weight, 0);
       const pick = Math.floor(random() * (total + 1));
@@ -34,6 +36,14 @@ export function orderSrvRecords<T extends SrvRecord>(records: readonly T[], rand
     }
   }
   return ordered;
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
 }
 
 /** The lines `nslookup -type=srv _vlmcs._tcp.<domain>` prints for these records. */

@@ -26,7 +26,9 @@ const json = (...args: string[]) => JSON.parse(run(...args, '--json').stdout) as
 
 function host(name = 'kms01', key = LAB_KEYS.ws2019 as string) {
   expect(run(name, '/ipk', key).status).toBe(0);
-  expect(run(name, '/ato').status).toBe(0);
+  // Without an Activation ID /ato takes the Windows licence; an Office host key needs its own.
+  const installed = json(name, '/dli', 'All').result.products.find((p: { partialProductKey: string | null }) => p.partialProductKey === key.slice(-5));
+  expect(run(name, '/ato', installed.activationId).status).toBe(0);
 }
 
 function clients(count: number, key: string, prefix = 'client') {
@@ -115,6 +117,14 @@ describe('KMS host', () => {
 });
 
 describe('KMS client activation', () => {
+  it('activates Office clients against an Office host key, and lab machines answer to their FQDN', () => {
+    host('kms01', LAB_KEYS.office2021 as string);
+    expect(clients(5, 'FXYTK-NJJ8C-GB6DW-3DYQT-6F7TH', 'office').stdout).toContain('Activated: 1; failed: 4');
+    expect(run('office001.lab.test', '/ato', 'fbdb3e18-a8ef-4fb3-9183-dffd60bd0984').status).toBe(0);
+    expect(run('pc9.corp.test', '/skhc').status).toBe(0);
+    expect(json('lab', 'machines').result.machines.find((m: { name: string }) => m.name === 'pc9')).toMatchObject({ fqdn: 'pc9.corp.test', dnsDomain: 'corp.test' });
+  });
+
   it('counts unique CMIDs: Windows clients need 25', () => {
     host();
     expect(clients(24, ENTERPRISE).stdout).toContain('Activated: 0; failed: 24');
@@ -237,6 +247,16 @@ describe('the four common issues', () => {
     for (let i = 2; i <= 5; i++) activation(`clone${i}`);
     expect(run('kms01', '/dli').stdout).toContain('    Current count: 5\n');
     expect(activation('clone6').status).toBe(0);
+  });
+
+  it('4a. two hosts publishing equal records (priority 0, weight 0) share the clients', () => {
+    host('kms01');
+    host('kms02');
+    clients(30, SERVER_2019, 'srv');
+    const served = (name: string) => Number(/Total requests received: (\d+)/.exec(run(name, '/dli').stdout)?.[1]);
+    expect(served('kms01') + served('kms02')).toBe(30);
+    expect(served('kms01')).toBeGreaterThan(3);
+    expect(served('kms02')).toBeGreaterThan(3);
   });
 
   it('4. several hosts in DNS: clients spread by priority and weight; a stale record is removed', () => {
