@@ -146,6 +146,8 @@ async function errorReport(error: unknown, command: string | null): Promise<Repo
 /** `target.machine` names the machine once it is known, so a failure can still report it. */
 async function runSwitch(invocation: Extract<SlmgrInvocation, { kind: 'switch' }>, options: RunOptions, io: CliEnvironment, target: { machine: string | null }): Promise<Report> {
   const { spec } = invocation;
+  // The store's modules load while the command's do.
+  const storeModules = Promise.all([import('../store/store.js'), import('../store/location.js')]);
   const command = await loadCommand(spec.name);
   if (!command) {
     throw new NotImplementedError(
@@ -153,6 +155,7 @@ async function runSwitch(invocation: Extract<SlmgrInvocation, { kind: 'switch' }
       `/${spec.name} is recognised but not implemented yet (planned in issue #${spec.pendingIssue}); nothing was changed.`,
     );
   }
+  await storeModules;
   const store = await openStore(options, io, options.now ?? Date.now());
   try {
     let machineName = '';
@@ -185,8 +188,8 @@ async function runSwitch(invocation: Extract<SlmgrInvocation, { kind: 'switch' }
 }
 
 async function openStore(options: RunOptions, io: CliEnvironment, now: number) {
-  const { Store } = await import('../store/store.js');
-  const { resolveStorePath } = await import('../store/location.js');
+  // Loaded side by side: each dynamic import is a round of file reads.
+  const [{ Store }, { resolveStorePath }] = await Promise.all([import('../store/store.js'), import('../store/location.js')]);
   const path = resolveStorePath({ flag: options.store, env: io.env, platform: io.platform, homedir: io.homedir });
   return Store.open({ path, now: () => now, randomUUID, hostname: io.hostname });
 }
