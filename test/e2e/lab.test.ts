@@ -162,6 +162,38 @@ describe('KMS client activation', () => {
     expect(activation('srv001')).toEqual({ status: 5, last: NO_KMS });
   });
 
+  it('host caching sends a client back to its host; with caching off it rediscovers through DNS', () => {
+    host('kms01');
+    host('kms02');
+    // 30 clients spread over both hosts, so each host's count passes 5.
+    clients(30, SERVER_2019, 'srv');
+    expect(activation('srv030').status).toBe(0);
+    const fromDns = () => json('srv030', '/dlv').result.products[0].kmsClient.activation.kmsMachineFromDns as string;
+    const cached = fromDns();
+    for (let i = 0; i < 8; i++) {
+      activation('srv030');
+      expect(fromDns()).toBe(cached);
+    }
+    run('srv030', '/ckhc');
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      activation('srv030');
+      seen.add(fromDns());
+    }
+    expect([...seen].sort()).toEqual(['kms01.lab.test:1688', 'kms02.lab.test:1688']);
+  });
+
+  it('/skms-domain looks the SRV records up in another domain', () => {
+    host('kms01');
+    run('lab', 'domain', 'kms01', 'corp.test');
+    clients(5, SERVER_2019, 'srv');
+    expect(activation('srv001')).toEqual({ status: 5, last: NO_KMS });
+    for (let i = 1; i <= 5; i++) run(`srv00${i}`, '/skms-domain', 'corp.test');
+    for (let i = 1; i <= 4; i++) expect(activation(`srv00${i}`).last).toBe(LOW_COUNT);
+    expect(activation('srv005').status).toBe(0);
+    expect(run('srv005', '/dlv').stdout).toContain('    Registered KMS SRV record lookup domain: corp.test\n    KMS machine name from DNS: kms01.corp.test:1688\n');
+  });
+
   it('records events 12288 and 12289 on the client and 12290 on the host', () => {
     host();
     clients(1, SERVER_2019, 'srv');
