@@ -1,15 +1,9 @@
 // The error kinds every layer may throw. Only src/cli turns them into exit codes and output;
 // everything below it throws and returns data.
 
-/** Bad command line: slmgr prints a message, then its usage text, and exits 1. */
+/** A bad command line for an extension command (slmgr's own usage errors are parsed, not thrown). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-  /** The exact slmgr lines that precede the usage text ("Unrecognized option: /x", ""). */
-  readonly lines: readonly string[];
-  constructor(message: string, lines: readonly string[] = [message]) {
-    super(message);
-    this.lines = lines;
-  }
 }
 
 /** An HRESULT from the (simulated) Software Licensing Service: slmgr's `Error: 0x… text` line. */
