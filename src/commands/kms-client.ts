@@ -88,7 +88,8 @@ function machineLabel(target: KmsTarget): string {
 /** Applies a patch to the machine or to one product and returns the settings now in force there. */
 function applyToTarget(ctx: CommandContext, activationId: string | undefined, patch: Partial<KmsTarget>): { target: KmsTarget; product: ProductRow | null } {
   if (activationId === undefined) {
-    const machine: MachineRow = ctx.tx.updateMachine(ctx.machine.id, patch);
+    ctx.tx.updateMachine(ctx.machine.id, patch);
+    const machine = ctx.tx.getMachine(ctx.machine.id) as MachineRow;
     return { target: machine, product: null };
   }
   const product = productById(ctx, activationId);

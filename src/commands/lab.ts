@@ -176,7 +176,8 @@ export function createClients(
     const ctx: CommandContext = { tx: lab.tx, machine, now: lab.now, randomUUID: lab.randomUUID, random: lab.random, backend: options.backend };
     const installed = installProductKey(ctx, [options.key]);
     if (!options.activate) continue;
-    const result: ActivationResult = activate({ ...ctx, machine: lab.tx.getMachine(machine.id) as MachineRow }, [installed.activationId]);
+    // /ipk changed only keyInRegistry on this new machine; nothing activation reads.
+    const result: ActivationResult = activate({ ...ctx, machine: { ...machine, keyInRegistry: true } }, [installed.activationId]);
     if (result.failure) failed.push({ machine: name, hresult: result.products.at(-1)?.hresult ?? '' });
     else activated += 1;
   }

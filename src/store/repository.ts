@@ -13,7 +13,8 @@ export interface StoreTx {
   findMachineByAddress(address: string): MachineRow | undefined;
   /** In creation order, so the local machine comes first. */
   listMachines(): MachineRow[];
-  updateMachine(id: number, patch: Partial<Omit<MachineRow, 'id'>>): MachineRow;
+  /** Changes the given fields; throws when there is no such machine. */
+  updateMachine(id: number, patch: Partial<Omit<MachineRow, 'id'>>): void;
   /** Ordered by installedAt (never-installed last), then skuId. */
   listProducts(machineId: number): ProductRow[];
   getProduct(machineId: number, skuId: string): ProductRow | undefined;
@@ -295,12 +296,12 @@ export class Repository implements StoreTx {
     return this.#all(`${MACHINE_SELECT} ORDER BY id`).map(toMachine);
   }
 
-  updateMachine(id: number, patch: Partial<Omit<MachineRow, 'id'>>): MachineRow {
+  updateMachine(id: number, patch: Partial<Omit<MachineRow, 'id'>>): void {
     const set = setClause(patch, MACHINE_FIELDS, { id });
-    if (set) this.#statement(`UPDATE machines SET ${set.sql} WHERE id = @id`).run({ ...set.values, id });
-    const row = this.#get(`${MACHINE_SELECT} WHERE id = ?`, id);
-    if (!row) throw new Error(`No machine with id ${id}`);
-    return toMachine(row);
+    const changed = set
+      ? this.#statement(`UPDATE machines SET ${set.sql} WHERE id = @id`).run({ ...set.values, id }).changes
+      : Number(this.getMachine(id) !== undefined);
+    if (changed === 0) throw new Error(`No machine with id ${id}`);
   }
 
   listProducts(machineId: number): ProductRow[] {

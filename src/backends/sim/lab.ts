@@ -16,7 +16,9 @@ function labAddress(id: number): string {
 
 export function createLabMachine(tx: StoreTx, name: string, domain = LAB_DEFAULT_DOMAIN): MachineRow {
   const created = tx.createMachine({ name, fqdn: `${name.toLowerCase()}.${domain}`, dnsDomain: domain });
-  return tx.updateMachine(created.id, { ipAddress: labAddress(created.id) });
+  const ipAddress = labAddress(created.id);
+  tx.updateMachine(created.id, { ipAddress });
+  return { ...created, ipAddress };
 }
 
 export interface PublishedSrvRecord extends SrvRecord {
