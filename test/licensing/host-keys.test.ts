@@ -17,7 +17,7 @@ import {
   labHostKeyTypes,
   type HostKeyType,
 } from '../../src/licensing/host-keys.js';
-import { decodePkey2009, maskProductKey, parseProductKey, pkey2009Checksum } from '../../src/licensing/product-key.js';
+import { decodePkey2009, maskProductKey, parseProductKey, pkey2009Checksum, type DecodedKey } from '../../src/licensing/product-key.js';
 import { fixtureRows, isPkey2009Row } from './gvlk-fixture.js';
 
 // ---- fixtures: the committed copies, so this file needs nothing outside the repository.
@@ -62,16 +62,7 @@ interface LabKeyScript {
   LAB_KEY_GROUP_MAX: number;
   LAB_KEY_TYPES: { id: string; groupId: number; behavesLike: string }[];
   encodeLabKey(fields: { groupId: number; serial: number; security: bigint }): string;
-  decodeKey(key: string): {
-    nPosition: number;
-    value: bigint;
-    groupId: number;
-    serial: number;
-    security: bigint;
-    checksum: number;
-    upgrade: number;
-    extra: number;
-  };
+  decodeKey(key: string): DecodedKey;
   checksumOf(value: bigint): number;
   buildLabKeys(catalog: CsvlkEntry[]): LabKey[];
 }
