@@ -81,3 +81,11 @@ export class MachineUnreachableError extends Error {
     this.hresult = hresult >>> 0;
   }
 }
+
+/** The user pressed Ctrl-C (or the caller's AbortSignal fired) while the command waited on the network. */
+export class InterruptedError extends Error {
+  override readonly name = 'InterruptedError';
+  constructor(message = 'interrupted; nothing was changed') {
+    super(message);
+  }
+}

@@ -21,7 +21,7 @@ describe('npm package', () => {
     const pkg = (await import('../package.json', { with: { type: 'json' } })).default as Record<string, any>;
     expect(pkg.bin).toEqual({ slmgr: 'bin/slmgr.js', 'slmgr-node': 'bin/slmgr.js' });
     expect(pkg.type).toBe('module');
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(['better-sqlite3', 'chalk', 'commander', 'fast-xml-parser', 'ora']);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['better-sqlite3', 'chalk', 'commander', 'dns-packet', 'fast-xml-parser', 'ora']);
     for (const version of Object.values({ ...pkg.dependencies, ...pkg.devDependencies })) expect(version).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });

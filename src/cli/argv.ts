@@ -13,6 +13,11 @@ export interface GlobalFlags {
   exitCodes?: string;
   help?: boolean;
   version?: boolean;
+  timeout?: string;
+  connectTimeout?: string;
+  dnsServer?: string;
+  protocol?: string;
+  domain?: string;
 }
 
 export type SlmgrInvocation =
@@ -52,6 +57,11 @@ const FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--exit-codes': { key: 'exitCodes', value: true },
   '--help': { key: 'help', value: false },
   '--version': { key: 'version', value: false },
+  '--timeout': { key: 'timeout', value: true },
+  '--connect-timeout': { key: 'connectTimeout', value: true },
+  '--dns-server': { key: 'dnsServer', value: true },
+  '--protocol': { key: 'protocol', value: true },
+  '--domain': { key: 'domain', value: true },
 };
 
 /** Every extension option name, for --help and for tests that check nothing collides with slmgr. */

@@ -7,16 +7,20 @@ import { pathToFileURL } from 'node:url';
 import { loadCommand, type CommandResult } from '../commands/index.js';
 import type { LabResult } from '../commands/lab.js';
 import { labClockOffset } from '../backends/sim/lab.js';
-import { resolveMachine } from '../commands/context.js';
-import { HResultError, MachineUnreachableError, NetworkError, NotImplementedError, OptionError, SoftFailure, StoreError, UsageError } from '../errors.js';
+import { isLocalMachineName, resolveMachine, type CommandContext } from '../commands/context.js';
+import type { KmsActivationOutcome } from '../backends/kms/activation.js';
+import type { KmsTransport } from '../backends/kms/transport.js';
+import { HResultError, InterruptedError, MachineUnreachableError, NetworkError, NotImplementedError, OptionError, SoftFailure, StoreError, UsageError } from '../errors.js';
 import { renderJson, type JsonError } from '../render/json.js';
 import { message } from '../render/messages.js';
 import { renderText } from '../render/text.js';
 import { parseCommandLine, type SlmgrInvocation } from './argv.js';
 import { exitCodeFor, POSIX_EXIT_CODES, type Outcome } from './exit-codes.js';
 import { helpLines } from './help.js';
-import { resolveOptions, useColor, wantsJson, type RunOptions } from './options.js';
+import { DEFAULT_NETWORK_OPTIONS, resolveOptions, useColor, wantsJson, type RunOptions } from './options.js';
 import { usageLines } from './switches.js';
+import { RPC_S_SERVER_UNAVAILABLE } from '../licensing/hresult-codes.js';
+import type { StoreTx } from '../store/store.js';
 
 export interface Writable {
   write(chunk: string): unknown;
@@ -32,6 +36,24 @@ export interface CliEnvironment {
   stderr: Writable;
   hostname: string;
   homedir: string;
+  /** The machine's DNS suffix (where the kms backend looks for `_vlmcs._tcp`), when known. */
+  dnsSuffix?: string | null;
+  /**
+   * Registers what Ctrl-C does while the command waits on the network; returns the unregistration.
+   * Without it nothing can interrupt the wait but the timeouts.
+   */
+  onInterrupt?: (abort: () => void) => () => void;
+  /** Fixed inputs for the kms backend (tests and replays); the real CLI never sets them. */
+  kmsInputs?: KmsInputs;
+}
+
+export interface KmsInputs {
+  now?: () => Date;
+  randomBytes?: (size: number) => Uint8Array;
+  random?: () => number;
+  clientMachineId?: string;
+  workstationName?: string;
+  transport?: KmsTransport;
 }
 
 interface Report {
@@ -130,6 +152,9 @@ async function errorReport(error: unknown, command: string | null): Promise<Repo
   if (error instanceof NotImplementedError) {
     return { ...base, outcome: { kind: 'not-implemented' }, lines: [], error: { kind: 'not-implemented', feature: error.feature, message: error.message }, diagnostics: [`slmgr: ${error.message}`] };
   }
+  if (error instanceof InterruptedError) {
+    return { ...base, outcome: { kind: 'interrupted' }, lines: [], error: { kind: 'interrupted', message: error.message }, diagnostics: [`slmgr: ${error.message}`] };
+  }
   if (error instanceof OptionError || error instanceof UsageError) {
     return { ...base, outcome: { kind: 'usage' }, lines: [], error: { kind: 'usage', message: error.message }, diagnostics: [`slmgr: ${error.message}`, 'Try "slmgr --help".'] };
   }
@@ -146,6 +171,11 @@ async function errorReport(error: unknown, command: string | null): Promise<Repo
 /** `target.machine` names the machine once it is known, so a failure can still report it. */
 async function runSwitch(invocation: Extract<SlmgrInvocation, { kind: 'switch' }>, options: RunOptions, io: CliEnvironment, target: { machine: string | null }): Promise<Report> {
   const { spec } = invocation;
+  if (options.backend === 'kms' && invocation.machine !== undefined && !isLocalMachineName(invocation.machine, io.hostname)) {
+    // Real hosts only ever see this computer: a lab machine name means nothing on the network.
+    throw new MachineUnreachableError(invocation.machine, RPC_S_SERVER_UNAVAILABLE);
+  }
+  if (options.backend === 'kms' && spec.name === 'ato') return runKmsActivation(invocation, options, io, target);
   // The store's modules load while the command's do.
   const storeModules = Promise.all([import('../store/store.js'), import('../store/location.js')]);
   const command = await loadCommand(spec.name);
@@ -158,33 +188,104 @@ async function runSwitch(invocation: Extract<SlmgrInvocation, { kind: 'switch' }
   await storeModules;
   const store = await openStore(options, io, options.now ?? Date.now());
   try {
-    let machineName = '';
-    const result = store.transaction((tx) => {
-      const now = options.now ?? Date.now() + labClockOffset(tx);
-      const machine = resolveMachine(tx, invocation.machine, io.hostname, spec.readOnly === true);
-      machineName = machine.name;
-      target.machine = machine.name;
-      return command({ tx, machine, now, randomUUID, random: Math.random, backend: options.backend }, invocation.args);
-    });
-    const failure = 'failure' in result ? result.failure : null;
-    if (failure === null) {
-      return { outcome: { kind: 'success' }, command: spec.name, machine: machineName, lines: renderText(result), result, error: null, diagnostics: [] };
-    }
-    // The command did its work (events, counters) and ended in an HRESULT, as slmgr's /ato does.
-    const { formatErrorLine, hex, signedHResult, slmgrErrorText } = await import('../licensing/hresult.js');
-    const kind = failure.network ? 'network' : 'licensing';
-    return {
-      outcome: { kind, hresult: failure.hresult },
-      command: spec.name,
-      machine: machineName,
-      lines: renderText(result, formatErrorLine),
-      result,
-      error: { kind, message: slmgrErrorText(failure.hresult), hresult: `0x${hex(failure.hresult)}`, hresultSigned: signedHResult(failure.hresult) },
-      diagnostics: [],
-    };
+    const result = store.transaction((tx) => command(commandContext(tx, invocation, options, io, target), invocation.args));
+    return switchReport(spec.name, target.machine ?? '', result);
   } finally {
     store.close();
   }
+}
+
+function commandContext(tx: StoreTx, invocation: Extract<SlmgrInvocation, { kind: 'switch' }>, options: RunOptions, io: CliEnvironment, target: { machine: string | null }): CommandContext {
+  const now = options.now ?? Date.now() + labClockOffset(tx);
+  const machine = resolveMachine(tx, invocation.machine, io.hostname, invocation.spec.readOnly === true);
+  target.machine = machine.name;
+  return { tx, machine, now, randomUUID, random: io.kmsInputs?.random ?? Math.random, backend: options.backend };
+}
+
+async function switchReport(command: string, machine: string, result: CommandResult, diagnostics: string[] = []): Promise<Report> {
+  const failure = 'failure' in result ? result.failure : null;
+  if (failure === null) {
+    return { outcome: { kind: 'success' }, command, machine, lines: renderText(result), result, error: null, diagnostics };
+  }
+  // The command did its work (events, counters) and ended in an HRESULT, as slmgr's /ato does.
+  const { formatErrorLine, hex, signedHResult, slmgrErrorText } = await import('../licensing/hresult.js');
+  const kind = failure.network ? 'network' : 'licensing';
+  return {
+    outcome: { kind, hresult: failure.hresult },
+    command,
+    machine,
+    lines: renderText(result, formatErrorLine),
+    result,
+    error: { kind, message: slmgrErrorText(failure.hresult), hresult: `0x${hex(failure.hresult)}`, hresultSigned: signedHResult(failure.hresult) },
+    diagnostics,
+  };
+}
+
+/** The name Windows sends as the workstation: the FQDN when the DNS suffix is known. */
+function workstationName(io: CliEnvironment): string {
+  return io.hostname.includes('.') || !io.dnsSuffix ? io.hostname : `${io.hostname}.${io.dnsSuffix}`;
+}
+
+/**
+ * /ato with the kms backend: read the products (one short transaction), ask the hosts with no
+ * store lock held, then record the answers (a second transaction). A failure writes nothing.
+ */
+async function runKmsActivation(invocation: Extract<SlmgrInvocation, { kind: 'switch' }>, options: RunOptions, io: CliEnvironment, target: { machine: string | null }): Promise<Report> {
+  const [{ planKmsActivation, recordKmsActivation }, { activateOverNetwork }] = await Promise.all([
+    import('../commands/activation.js'),
+    import('../backends/kms/activation.js'),
+  ]);
+  const inputs = io.kmsInputs ?? {};
+  const store = await openStore(options, io, options.now ?? Date.now());
+  try {
+    const plan = store.transaction((tx) => planKmsActivation(commandContext(tx, invocation, options, io, target), invocation.args, {
+      workstationName: inputs.workstationName ?? workstationName(io),
+      clientMachineId: inputs.clientMachineId,
+      fallbackDomain: io.dnsSuffix ?? options.network.domain ?? null,
+      protocolVersion: options.network.protocol,
+    }));
+    const controller = new AbortController();
+    const stopWatching = io.onInterrupt?.(() => controller.abort());
+    const spinner = await startSpinner(options, io);
+    const outcomes: KmsActivationOutcome[] = [];
+    try {
+      for (const { target: product } of plan.targets) {
+        const outcome = await activateOverNetwork(product, {
+          connectTimeoutMs: options.network.connectTimeoutMs,
+          timeoutMs: options.network.timeoutMs,
+          dnsServer: options.network.dnsServer,
+          signal: controller.signal,
+          transport: inputs.transport,
+          now: inputs.now,
+          randomBytes: inputs.randomBytes,
+          random: inputs.random,
+          onProgress: spinner?.update,
+        });
+        outcomes.push(outcome);
+        if (!outcome.ok) break;
+      }
+    } finally {
+      spinner?.stop();
+      stopWatching?.();
+    }
+    const result = store.transaction((tx) => recordKmsActivation(commandContext(tx, invocation, options, io, target), plan, outcomes));
+    const diagnostics = outcomes.flatMap((o) => [
+      ...(!o.ok && o.lookupError ? [`slmgr: ${o.lookupError}`] : []),
+      ...o.attempts.filter((a) => a.error !== null).map((a) => `slmgr: KMS host ${a.host}:${a.port} (${a.source}): ${a.error}`),
+    ]);
+    return await switchReport(invocation.spec.name, target.machine ?? '', result, diagnostics);
+  } finally {
+    store.close();
+  }
+}
+
+/** ora on an interactive stderr only: never in --json, in a pipe or in CI. */
+async function startSpinner(options: RunOptions, io: CliEnvironment): Promise<{ update: (text: string) => void; stop: () => void } | null> {
+  const ci = io.env.CI !== undefined && io.env.CI !== '' && io.env.CI !== '0' && io.env.CI.toLowerCase() !== 'false';
+  if (options.json || io.stderr.isTTY !== true || ci || io.env.TERM === 'dumb') return null;
+  const { default: ora } = await import('ora');
+  const spinner = ora({ stream: io.stderr as NodeJS.WriteStream, color: 'cyan', discardStdin: false }).start('Activating');
+  return { update: (text) => { spinner.text = text; }, stop: () => spinner.stop() };
 }
 
 async function openStore(options: RunOptions, io: CliEnvironment, now: number) {
@@ -241,7 +342,7 @@ export async function run(io: CliEnvironment): Promise<number> {
     options = resolveOptions(parsed.flags, io.env);
   } catch (error) {
     // The options themselves are unusable: answer in the most useful mode we can tell.
-    options = { json: wantsJson(parsed.flags, io.env), store: undefined, backend: 'sim', now: undefined, exitCodes: 'posix', color: false };
+    options = { json: wantsJson(parsed.flags, io.env), store: undefined, backend: 'sim', now: undefined, exitCodes: 'posix', color: false, network: DEFAULT_NETWORK_OPTIONS };
     report = await errorReport(error, null);
     return emit(io, options, report);
   }
@@ -302,7 +403,31 @@ export async function main(): Promise<void> {
     stderr: process.stderr,
     hostname: hostname(),
     homedir: homedir(),
+    dnsSuffix: systemDnsSuffix(),
+    onInterrupt: (abort) => {
+      process.once('SIGINT', abort);
+      return () => process.off('SIGINT', abort);
+    },
   });
+}
+
+/**
+ * The DNS suffix a KMS client searches in: the domain part of an FQDN hostname, else the first
+ * `search` (or `domain`) entry of /etc/resolv.conf. Windows' primary suffix is not visible to
+ * Node; there, /skms-domain or --domain names it.
+ */
+function systemDnsSuffix(): string | null {
+  const name = hostname();
+  const dot = name.indexOf('.');
+  if (dot > 0) return name.slice(dot + 1).toLowerCase();
+  if (process.platform === 'win32') return null;
+  try {
+    const conf = readFileSync('/etc/resolv.conf', 'utf8');
+    const match = /^\s*(?:search|domain)\s+([^\s#]+)/m.exec(conf);
+    return match?.[1]?.replace(/\.$/, '').toLowerCase() ?? null;
+  } catch {
+    return null;
+  }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

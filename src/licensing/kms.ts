@@ -13,3 +13,10 @@ export const HOST_KEY_MAX_ACTIVATIONS_PER_HOST = 10;
 export const KMS_CLIENT_REQUEST_EVENT = 12288;
 export const KMS_CLIENT_RESULT_EVENT = 12289;
 export const KMS_HOST_REQUEST_EVENT = 12290;
+
+/**
+ * How long the kms backend waits for one host: the TCP connection, then each exchange (bind,
+ * request). Long enough for a WAN link, short enough that a dead host does not stall a script.
+ */
+export const KMS_CONNECT_TIMEOUT_MS = 5_000;
+export const KMS_EXCHANGE_TIMEOUT_MS = 15_000;
