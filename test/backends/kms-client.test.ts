@@ -2,7 +2,8 @@
 // server bytes and checks that the client sends exactly the recorded ones.
 import { afterEach, describe, expect, it } from 'vitest';
 import { KmsSession, requestKmsActivation, type KmsRequestInput } from '../../src/backends/kms/client.js';
-import { KmsConnectionError } from '../../src/backends/kms/transport.js';
+import { KmsConnectionError, type KmsTransport } from '../../src/backends/kms/transport.js';
+import { guidToBytes } from '../../src/kms/bytes.js';
 import { InterruptedError } from '../../src/errors.js';
 import { KmsProtocolError } from '../../src/kms/errors.js';
 import { loadVector, recordedInputs, startReplayHost, vectorNames, type GoldenVector, type HostileMode, type ReplayHost } from '../helpers/kms-replay.js';
@@ -96,6 +97,43 @@ describe('requestKmsActivation against recorded hosts', () => {
     }
     expect(host.mismatches).toEqual([]);
     expect(counts).toEqual([1, 2, 3]);
+  });
+});
+
+describe('a host that accepts NDR32 and rejects NDR64 and BTFN', () => {
+  it('binds once (no alter_context) and sends its request over NDR32, through an injected transport', async () => {
+    // The recorded bind_ack of the full bind, with its three results rewritten the way a host
+    // without NDR64 answers: NDR32 accepted, NDR64 and BTFN provider-rejected (reason 2).
+    const full = loadVector('v6-win-enterprise');
+    const minimal = loadVector('v6-win-enterprise-minimal-bind');
+    const bindAck = Buffer.from(full.connections[0]!.pdus.find((p) => p.type === 'bind_ack')!.hex, 'hex');
+    const resultsAt = 36;
+    expect(bindAck.readUInt8(resultsAt - 4)).toBe(3);
+    const result = (index: number, code: number, reason: number, uuid: string, version: number) => {
+      const at = resultsAt + index * 24;
+      bindAck.writeUInt16LE(code, at);
+      bindAck.writeUInt16LE(reason, at + 2);
+      guidToBytes(uuid).copy(bindAck, at + 4);
+      bindAck.writeUInt32LE(version, at + 20);
+    };
+    result(0, 0, 0, '8a885d04-1ceb-11c9-9fe8-08002b104860', 2);
+    result(1, 2, 2, '00000000-0000-0000-0000-000000000000', 0);
+    result(2, 2, 2, '00000000-0000-0000-0000-000000000000', 0);
+
+    const sent: string[] = [];
+    const minimalPdus = minimal.connections[0]!.pdus;
+    const transport: KmsTransport = async () => ({
+      remoteAddress: null,
+      exchange: async (pdu) => {
+        sent.push(Buffer.from(pdu).toString('hex'));
+        return sent.length === 1 ? bindAck : Buffer.from(minimalPdus.find((p) => p.type === 'response')!.hex, 'hex');
+      },
+      close: () => undefined,
+    });
+    const response = await requestKmsActivation({ host: 'kms.example.test', port: 1688 }, inputFor(minimal), { transport });
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toBe(minimalPdus.find((p) => p.type === 'request')!.hex);
+    expect(response).toMatchObject({ transferSyntax: 'NDR32', ipAddress: null, host: 'kms.example.test' });
   });
 });
 

@@ -29,7 +29,6 @@ function lab(now: Date): Lab {
       let stderr = '';
       const io: CliEnvironment = {
         argv,
-        env: { SLMGR_STORE: store, SLMGR_NOW: now.toISOString() },
         platform: 'linux',
         stdout: { write: (s: string) => (stdout += s) },
         stderr: { write: (s: string) => (stderr += s) },
@@ -38,6 +37,7 @@ function lab(now: Date): Lab {
         dnsSuffix: 'corp.example.test',
         ...(kmsInputs ? { kmsInputs } : {}),
         ...extra,
+        env: { SLMGR_STORE: store, SLMGR_NOW: now.toISOString(), ...extra.env },
       };
       const status = await run(io);
       return { status, stdout, stderr };
@@ -125,6 +125,24 @@ describe('/ato --backend kms against a replayed host', () => {
   });
 });
 
+describe('the spinner stays off where it would get in the way', () => {
+  it.each([
+    ['CI is set', ['/ato', '--backend', 'kms'], { CI: 'true' }],
+    ['--json', ['/ato', '--backend', 'kms', '--json'], {}],
+    ['TERM=dumb', ['/ato', '--backend', 'kms'], { TERM: 'dumb' }],
+  ] as const)('%s: nothing on a terminal stderr', async (_, argv, env) => {
+    const vector = loadVector('v6-win-enterprise');
+    const { l } = await prepared(vector, 'NPPR9-FWDCX-D2C8J-H872K-2YT43');
+    let stderr = '';
+    const ato = await l.slmgr([...argv], inputsOf(vector), {
+      stderr: { write: (s: string) => (stderr += s), isTTY: true },
+      env,
+    });
+    expect(ato.status).toBe(0);
+    expect(stderr).toBe('');
+  });
+});
+
 describe('/ato --backend kms failures leave the store unchanged', () => {
   async function snapshot(l: Lab): Promise<string> {
     return (await l.slmgr(['/dlv', '--json'])).stdout;
@@ -176,16 +194,25 @@ describe('/ato --backend kms failures leave the store unchanged', () => {
     expect(await snapshot(l)).toBe(before);
   });
 
-  it('a silent host: 0xC004F074 within --timeout', async () => {
+  it.each([
+    ['silent', 'no complete answer before the timeout'],
+    ['close-mid-pdu', 'truncated'],
+    ['garbage', 'malformed'],
+    ['huge-fragment', 'pdu-too-large'],
+    ['reset', 'connection reset by the host'],
+    ['wrong-call-id', 'call_id'],
+  ] as const)('a hostile host (%s): 0xC004F074 within --timeout, reason on stderr', async (mode, reason) => {
     const vector = loadVector('v6-win-enterprise');
-    const { l } = await prepared(vector, 'NPPR9-FWDCX-D2C8J-H872K-2YT43');
-    await cleanups.pop()!();
-    const silent = await replayHost(vector, { hostile: 'silent' });
-    await l.slmgr(['/skms', `127.0.0.1:${silent.port}`]);
+    const recorded = recordedInputs(vector);
+    const l = lab(recorded.requestTime);
+    await l.slmgr(['/ipk', 'NPPR9-FWDCX-D2C8J-H872K-2YT43']);
+    const hostile = await replayHost(vector, { hostile: mode });
+    await l.slmgr(['/skms', `127.0.0.1:${hostile.port}`]);
     const before = await snapshot(l);
     const ato = await l.slmgr(['/ato', '--backend', 'kms', '--timeout', '300ms'], inputsOf(vector));
     expect(ato.status).toBe(5);
-    expect(ato.stderr).toContain('no complete answer before the timeout');
+    expect(ato.stdout).toContain('Error: 0xC004F074 ');
+    expect(ato.stderr).toContain(reason);
     expect(await snapshot(l)).toBe(before);
   });
 
