@@ -15,7 +15,7 @@ export interface LabInvocation {
   action: LabAction | null;
 }
 
-export function parseLab(args: readonly string[], backend: 'sim' | 'kms'): LabInvocation {
+export function parseLab(args: readonly string[]): LabInvocation {
   let chosen: { command: string; action: LabAction } | null = null;
   let output = '';
   const choose = (command: string, action: LabAction) => {
@@ -66,7 +66,7 @@ export function parseLab(args: readonly string[], backend: 'sim' | 'kms'): LabIn
     .option('--no-activate', 'only install the key')
     .action((o: { count: string; key: string; prefix: string; domain?: string; activate: boolean }) => {
       if (!/^\d{1,6}$/.test(o.count) || Number(o.count) < 1) throw new UsageError(`--count must be 1-999999 (got "${o.count}")`);
-      choose('lab clients', (lab, c) => c.createClients(lab, { count: Number(o.count), key: o.key, prefix: o.prefix, domain: o.domain, activate: o.activate, backend }));
+      choose('lab clients', (lab, c) => c.createClients(lab, { count: Number(o.count), key: o.key, prefix: o.prefix, domain: o.domain, activate: o.activate }));
     });
 
   try {

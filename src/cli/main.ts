@@ -199,7 +199,7 @@ function commandContext(tx: StoreTx, invocation: Extract<SlmgrInvocation, { kind
   const now = options.now ?? Date.now() + labClockOffset(tx);
   const machine = resolveMachine(tx, invocation.machine, io.hostname, invocation.spec.readOnly === true);
   target.machine = machine.name;
-  return { tx, machine, now, randomUUID, random: io.kmsInputs?.random ?? Math.random, backend: options.backend };
+  return { tx, machine, now, randomUUID, random: io.kmsInputs?.random ?? Math.random };
 }
 
 async function switchReport(command: string, machine: string, result: CommandResult, diagnostics: string[] = []): Promise<Report> {
@@ -297,7 +297,7 @@ async function openStore(options: RunOptions, io: CliEnvironment, now: number) {
 
 async function runLab(args: readonly string[], options: RunOptions, io: CliEnvironment): Promise<Report> {
   const { parseLab } = await import('./lab.js');
-  const parsed = parseLab(args, options.backend);
+  const parsed = parseLab(args);
   if (parsed.action === null) {
     const lines = (parsed.help ?? '').replace(/\n$/, '').split('\n');
     return { outcome: { kind: 'success' }, command: parsed.command, machine: null, lines, result: { usage: lines }, error: null, diagnostics: [] };

@@ -15,7 +15,6 @@ export interface CommandContext {
   readonly randomUUID: () => string;
   /** Uniform in [0, 1): RFC 2782's weighted choice among equal-priority KMS hosts. */
   readonly random: () => number;
-  readonly backend: 'sim' | 'kms';
 }
 
 /** Names that mean "this computer" to slmgr users. */

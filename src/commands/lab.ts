@@ -1,15 +1,15 @@
 // Lab tooling (extensions, not slmgr switches): inspect and shape the simulated KMS world — its
 // machines, DNS zone, firewall, clock-free operations such as a new CMID, and bulk clients.
 
-import { runDueAttempts } from '../backends/sim/activation.js';
+import { ActivationBatch, activateProduct, runDueAttempts, type SimContext } from '../backends/sim/activation.js';
 import { createLabMachine, LAB_DEFAULT_DOMAIN, labClockOffset, setLabClockOffset, srvRecords, type PublishedSrvRecord } from '../backends/sim/lab.js';
 import { UsageError } from '../errors.js';
+import { hex } from '../licensing/hresult-codes.js';
 import type { StoreTx } from '../store/store.js';
 import type { EventRow, MachineRow } from '../store/types.js';
 import type { CommandContext } from './context.js';
 import { parsePort } from './kms-client.js';
-import { installProductKey } from './product-key.js';
-import { activate, type ActivationResult } from './activation.js';
+import { installPreparedKey, prepareProductKey } from './product-key.js';
 
 export interface LabContext {
   readonly tx: StoreTx;
@@ -157,29 +157,36 @@ export function setPublishDomains(lab: LabContext, name: string, domains: string
   return { kind: 'lab-machine-changed', machine: machine.name, change: 'publish-domains', value: clean };
 }
 
-/** Creates `count` clients named prefix001…, installs the key, and optionally activates each. */
+/**
+ * Creates `count` clients named prefix001…, installs the key, and optionally activates each: /ipk
+ * and /ato on every client, with the key checked once and the activations sharing their lookups
+ * as one batch, since nothing but these clients changes meanwhile.
+ */
 export function createClients(
   lab: LabContext,
-  options: { count: number; key: string; prefix: string; domain: string | undefined; activate: boolean; backend: 'sim' | 'kms' },
+  options: { count: number; key: string; prefix: string; domain: string | undefined; activate: boolean },
 ): LabResult {
   const created: string[] = [];
   const failed: { machine: string; hresult: string }[] = [];
   let activated = 0;
   const width = Math.max(3, String(options.count).length);
   let next = 1;
+  const key = prepareProductKey(options.key);
+  const sim: SimContext = { tx: lab.tx, now: lab.now, random: lab.random, batch: new ActivationBatch(lab.tx, lab.now) };
   for (let i = 0; i < options.count; i++) {
     let name: string;
     do name = `${options.prefix}${String(next++).padStart(width, '0')}`;
     while (lab.tx.findMachine(name));
     const machine = createLabMachine(lab.tx, name, options.domain ?? LAB_DEFAULT_DOMAIN);
     created.push(name);
-    const ctx: CommandContext = { tx: lab.tx, machine, now: lab.now, randomUUID: lab.randomUUID, random: lab.random, backend: options.backend };
-    const installed = installProductKey(ctx, [options.key]);
+    const ctx: CommandContext = { tx: lab.tx, machine, now: lab.now, randomUUID: lab.randomUUID, random: lab.random };
+    const { product } = installPreparedKey(ctx, key);
     if (!options.activate) continue;
-    // /ipk changed only keyInRegistry on this new machine; nothing activation reads.
-    const result: ActivationResult = activate({ ...ctx, machine: { ...machine, keyInRegistry: true } }, [installed.activationId]);
-    if (result.failure) failed.push({ machine: name, hresult: result.products.at(-1)?.hresult ?? '' });
-    else activated += 1;
+    // `/ato <its Activation ID>` on the row /ipk just wrote (/ipk changed nothing else activation
+    // reads but keyInRegistry); a new machine and licence set no activation type.
+    const outcome = activateProduct(sim, { ...machine, keyInRegistry: true }, product);
+    if (outcome.ok) activated += 1;
+    else failed.push({ machine: name, hresult: `0x${hex(outcome.hresult)}` });
   }
   return { kind: 'lab-clients', created, activated, failed };
 }

@@ -69,7 +69,7 @@ function removeKey(ctx: CommandContext, product: ProductRow): UninstalledProduct
 }
 
 /** What a key installs: a KMS client product from the GVLK catalog, or a KMS host product. */
-interface Installable {
+export interface Installable {
   /** The key group and ID the product's ePID carries. */
   epid: { groupId: number; serial: number };
   skuId: string;
@@ -106,12 +106,31 @@ function installable(parsed: ParsedProductKey): Installable {
   throw new HResultError(parsed.format === 'pkey2009' ? SL_E_PKEY_INVALID_CONFIG : SL_E_INVALID_PRODUCT_KEY);
 }
 
-export function installProductKey(ctx: CommandContext, args: readonly string[]): InstallProductKeyResult {
-  const typed = args[0] as string;
+/** A product key checked, decoded and looked up once, ready to install on any number of machines. */
+export interface PreparedProductKey {
+  /** The key as typed. */
+  readonly typed: string;
+  readonly parsed: ParsedProductKey;
+  readonly entry: Installable;
+  readonly digest: string;
+}
+
+/** Everything about a key that does not depend on the machine; throws for a key /ipk refuses. */
+export function prepareProductKey(typed: string): PreparedProductKey {
   const parsed = parseProductKey(typed);
   const entry = installable(parsed);
-  const { tx, machine, now } = ctx;
   const digest = entry.publicKey ? productKeyDigest(parsed.key) : secretProductKeyDigest(parsed.key);
+  return { typed, parsed, entry, digest };
+}
+
+export function installProductKey(ctx: CommandContext, args: readonly string[]): InstallProductKeyResult {
+  return installPreparedKey(ctx, prepareProductKey(args[0] as string)).result;
+}
+
+/** /ipk with a prepared key; also returns the product row as it now is in the store. */
+export function installPreparedKey(ctx: CommandContext, key: PreparedProductKey): { result: InstallProductKeyResult; product: ProductRow } {
+  const { typed, parsed, entry, digest } = key;
+  const { tx, machine, now } = ctx;
   const existing = tx.getProduct(machine.id, entry.skuId);
 
   const replaced: string[] = [];
@@ -127,40 +146,40 @@ export function installProductKey(ctx: CommandContext, args: readonly string[]):
 
   // Installing the key that is already installed keeps the licence state, so scripts can re-run /ipk.
   // Any other key starts over: a KMS host with a new host key must be activated again.
-  if (existing?.keyDigest !== digest) {
-    tx.putProduct({
-      ...PRODUCT_DEFAULTS,
-      ...(existing ? pick(existing, true) : {}),
-      machineId: machine.id,
-      skuId: entry.skuId,
-      applicationId: entry.applicationId,
-      name: entry.name,
-      description: entry.description,
-      partialKey: parsed.partialKey,
-      keyDigest: digest,
-      keyGroup: parsed.decoded?.groupId ?? null,
-      keySerial: parsed.decoded?.serial ?? null,
-      channel: entry.channel,
-      extendedPid: extendedPid({
-        ...entry.epid,
-        osBuild: machine.osBuild,
-        lcid: machine.lcid,
-        installedAt: new Date(now),
-      }),
-      installationId: labInstallationId(digest, machine.cmid),
-      installedAt: now,
-      licenseStatus: LicenseStatus.InitialGrace,
-      graceEndsAt: now + GRACE_PERIOD_MS,
-      kmsCountedId: entry.kmsCountedId,
-      minimumCount: entry.minimumCount,
-      hostKeyType: entry.hostKeyType,
-      // A KMS client tries to activate by itself right away, then every activation interval.
-      kmsNextAttemptAt: entry.kmsCountedId === null ? null : now,
-    });
-  }
+  const unchanged = existing !== undefined && existing.keyDigest === digest;
+  const product: ProductRow = unchanged ? existing : {
+    ...PRODUCT_DEFAULTS,
+    ...(existing ? pick(existing, true) : {}),
+    machineId: machine.id,
+    skuId: entry.skuId,
+    applicationId: entry.applicationId,
+    name: entry.name,
+    description: entry.description,
+    partialKey: parsed.partialKey,
+    keyDigest: digest,
+    keyGroup: parsed.decoded?.groupId ?? null,
+    keySerial: parsed.decoded?.serial ?? null,
+    channel: entry.channel,
+    extendedPid: extendedPid({
+      ...entry.epid,
+      osBuild: machine.osBuild,
+      lcid: machine.lcid,
+      installedAt: new Date(now),
+    }),
+    installationId: labInstallationId(digest, machine.cmid),
+    installedAt: now,
+    licenseStatus: LicenseStatus.InitialGrace,
+    graceEndsAt: now + GRACE_PERIOD_MS,
+    kmsCountedId: entry.kmsCountedId,
+    minimumCount: entry.minimumCount,
+    hostKeyType: entry.hostKeyType,
+    // A KMS client tries to activate by itself right away, then every activation interval.
+    kmsNextAttemptAt: entry.kmsCountedId === null ? null : now,
+  };
+  if (!unchanged) tx.putProduct(product);
   if (!machine.keyInRegistry) tx.updateMachine(machine.id, { keyInRegistry: true });
 
-  return {
+  const result: InstallProductKeyResult = {
     kind: 'install-product-key',
     productKey: entry.publicKey ? typed : maskProductKey(parsed.key),
     partialProductKey: parsed.partialKey,
@@ -172,6 +191,7 @@ export function installProductKey(ctx: CommandContext, args: readonly string[]):
     isKmsHost: entry.hostKeyType !== null,
     replaced,
   };
+  return { result, product };
 }
 
 

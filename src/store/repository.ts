@@ -22,6 +22,8 @@ export interface StoreTx {
   putProduct(row: ProductRow): void;
   /** Changes the given fields; throws when there is no such product. */
   updateProduct(machineId: number, skuId: string, patch: Partial<ProductRow>): void;
+  /** Adds to a KMS host's request counters in place; throws when there is no such product. */
+  incrementProduct(machineId: number, skuId: string, by: Partial<Record<ProductCounter, number>>): void;
   /** No-op when there is no such product. */
   deleteProduct(machineId: number, skuId: string): void;
   addEvent(machineId: number, eventId: number, data: Record<string, unknown>, at: number): EventRow;
@@ -44,6 +46,13 @@ export interface StoreTx {
   getSetting(name: string): string | undefined;
   setSetting(name: string, value: string): void;
 }
+
+/** The KMS host request counters of a product row: what incrementProduct may add to. */
+const PRODUCT_COUNTERS = [
+  'kmsTotalRequests', 'kmsFailedRequests', 'kmsUnlicensedRequests', 'kmsLicensedRequests',
+  'kmsOobGraceRequests', 'kmsOotGraceRequests', 'kmsNonGenuineGraceRequests', 'kmsNotificationRequests',
+] as const satisfies readonly (keyof ProductRow)[];
+export type ProductCounter = (typeof PRODUCT_COUNTERS)[number];
 
 type MachineDefaults = Omit<MachineRow, 'id' | 'name' | 'isLocal' | 'fqdn' | 'dnsDomain' | 'ipAddress' | 'cmid' | 'createdAt'>;
 
@@ -188,6 +197,9 @@ const PRODUCT_FIELDS: Record<keyof ProductRow, Storage> = {
 };
 
 const column = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const columns = (fields: object): Record<string, string> => Object.fromEntries(Object.keys(fields).map((f) => [f, column(f)]));
+const MACHINE_COLUMNS = columns(MACHINE_FIELDS);
+const PRODUCT_COLUMNS = columns(PRODUCT_FIELDS);
 const selectList = (fields: object): string =>
   Object.keys(fields)
     .map((f) => (column(f) === f ? f : `${column(f)} AS ${f}`))
@@ -199,21 +211,75 @@ const EVENT_SELECT = 'SELECT id, machine_id AS machineId, at, event_id AS eventI
 
 const MACHINE_INSERT_FIELDS = Object.keys(MACHINE_FIELDS).filter((f) => f !== 'id');
 const MACHINE_INSERT = `INSERT INTO machines (${MACHINE_INSERT_FIELDS.map(column).join(', ')})
-  VALUES (${MACHINE_INSERT_FIELDS.map((f) => `@${f}`).join(', ')})`;
+  VALUES (${MACHINE_INSERT_FIELDS.map(() => '?').join(', ')})`;
 
 const PRODUCT_INSERT_FIELDS = Object.keys(PRODUCT_FIELDS);
 const PRODUCT_KEY_FIELDS = new Set(['machineId', 'skuId']);
 const PRODUCT_UPSERT = `INSERT INTO products (${PRODUCT_INSERT_FIELDS.map(column).join(', ')})
-  VALUES (${PRODUCT_INSERT_FIELDS.map((f) => `@${f}`).join(', ')})
+  VALUES (${PRODUCT_INSERT_FIELDS.map(() => '?').join(', ')})
   ON CONFLICT (machine_id, sku_id) DO UPDATE SET ${PRODUCT_INSERT_FIELDS
     .filter((f) => !PRODUCT_KEY_FIELDS.has(f))
     .map((f) => `${column(f)} = excluded.${column(f)}`)
     .join(', ')}`;
 
+// Every statement's SQL is a constant (or, for patch updates, cached per set of fields), so the
+// statement cache finds it by string identity instead of hashing a freshly built string each call.
+const SQL = {
+  localMachine: `${MACHINE_SELECT} WHERE is_local = 1`,
+  machineByName: `${MACHINE_SELECT} WHERE name = ?`,
+  machineById: `${MACHINE_SELECT} WHERE id = ?`,
+  machineByFqdn: `${MACHINE_SELECT} WHERE fqdn = ? COLLATE NOCASE`,
+  machineByIp: `${MACHINE_SELECT} WHERE ip_address = ?`,
+  machines: `${MACHINE_SELECT} ORDER BY id`,
+  products: `${PRODUCT_SELECT} WHERE machine_id = ? ORDER BY installed_at IS NULL, installed_at, sku_id`,
+  product: `${PRODUCT_SELECT} WHERE machine_id = ? AND sku_id = ?`,
+  // Without INDEXED BY, SQLite prefers scanning every product in key order to sorting the few hosts.
+  kmsHostProducts: `${PRODUCT_SELECT} INDEXED BY products_kms_hosts WHERE host_key_type IS NOT NULL`,
+  deleteProduct: 'DELETE FROM products WHERE machine_id = ? AND sku_id = ?',
+  addEvent: 'INSERT INTO events (machine_id, at, event_id, data) VALUES (?, ?, ?, ?)',
+  events: `${EVENT_SELECT} ORDER BY at, id`,
+  machineEvents: `${EVENT_SELECT} WHERE machine_id = ? ORDER BY at, id`,
+  recordKmsClient: `INSERT INTO kms_clients (host_machine_id, application_id, cmid, last_seen) VALUES (?, ?, ?, ?)
+       ON CONFLICT (host_machine_id, application_id, cmid) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
+  countKmsClients: `SELECT COUNT(*) AS n FROM (SELECT 1 FROM kms_clients
+         WHERE host_machine_id = ? AND application_id = ? AND last_seen >= ? LIMIT ?)`,
+  hostKeyActivations: 'SELECT machine_id AS machineId, activations FROM host_key_activations WHERE key_digest = ? ORDER BY machine_id',
+  addHostKeyActivation: `INSERT INTO host_key_activations (key_digest, machine_id, activations) VALUES (?, ?, 1)
+       ON CONFLICT (key_digest, machine_id) DO UPDATE SET activations = activations + 1`,
+  srvRecords: 'SELECT id, domain, priority, weight, port, target FROM srv_records ORDER BY id',
+  domainSrvRecords: 'SELECT id, domain, priority, weight, port, target FROM srv_records WHERE domain = ? ORDER BY id',
+  addSrvRecord: 'INSERT INTO srv_records (domain, priority, weight, port, target) VALUES (?, ?, ?, ?, ?)',
+  removeSrvRecords: 'DELETE FROM srv_records WHERE domain = ?',
+  removeSrvRecordsTo: 'DELETE FROM srv_records WHERE domain = ? AND target = ? COLLATE NOCASE',
+  nextDueAttempt: `SELECT machine_id AS machineId, sku_id AS skuId, kms_next_attempt_at AS at FROM products
+       WHERE kms_next_attempt_at IS NOT NULL AND kms_next_attempt_at <= ? ORDER BY kms_next_attempt_at, machine_id, sku_id LIMIT 1`,
+  setting: 'SELECT value FROM settings WHERE name = ?',
+  setSetting: 'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+} as const;
+
+/** The UPDATE statements of patch updates and increments, built once per set of fields. */
+const UPDATE_SQL = new Map<string, string>();
+
+/** `UPDATE <table> SET col = ?, … WHERE <key>`; with `add`, `SET col = col + ?, …`. */
+function updateSql(table: 'machines' | 'products', fields: readonly string[], add = false): string {
+  const key = `${table}${add ? ' +' : ''}: ${fields.join(', ')}`;
+  let sql = UPDATE_SQL.get(key);
+  if (sql === undefined) {
+    const columns = table === 'machines' ? MACHINE_COLUMNS : PRODUCT_COLUMNS;
+    const set = fields.map((f) => {
+      const c = columns[f] as string;
+      return add ? `${c} = ${c} + ?` : `${c} = ?`;
+    });
+    sql = `UPDATE ${table} SET ${set.join(', ')} WHERE ${table === 'machines' ? 'id = ?' : 'machine_id = ? AND sku_id = ?'}`;
+    UPDATE_SQL.set(key, sql);
+  }
+  return sql;
+}
+
+/** Converts the row SQLite returned, in place: it is a fresh object nobody else holds. */
 function fromSql<R>(row: Record<string, unknown>, converted: readonly (readonly [string, Storage])[]): R {
-  const out: Record<string, unknown> = { ...row };
-  for (const [field, storage] of converted) out[field] = storage === 'boolean' ? row[field] === 1 : JSON.parse(String(row[field]));
-  return out as R;
+  for (const [field, storage] of converted) row[field] = storage === 'boolean' ? row[field] === 1 : JSON.parse(String(row[field]));
+  return row as R;
 }
 
 const convertedFields = (fields: Record<string, Storage>): [string, Storage][] =>
@@ -225,7 +291,6 @@ const toMachine = (row: Record<string, unknown>): MachineRow => fromSql(row, MAC
 const toProduct = (row: Record<string, unknown>): ProductRow => fromSql(row, PRODUCT_CONVERTED);
 
 type SqlValue = string | number | bigint | Buffer | null;
-type Bindings = Record<string, SqlValue>;
 
 /** Prepared statements of one connection, keyed by their SQL text. */
 export class StatementCache {
@@ -267,13 +332,13 @@ export class Repository implements StoreTx {
   }
 
   localMachine(): MachineRow {
-    const row = this.#get(`${MACHINE_SELECT} WHERE is_local = 1`);
+    const row = this.#get(SQL.localMachine);
     if (!row) throw storeError('corrupt', this.#ctx.storePath, 'has no local machine row');
     return toMachine(row);
   }
 
   findMachine(name: string): MachineRow | undefined {
-    const row = this.#get(`${MACHINE_SELECT} WHERE name = ?`, name);
+    const row = this.#get(SQL.machineByName, name);
     return row && toMachine(row);
   }
 
@@ -293,26 +358,23 @@ export class Repository implements StoreTx {
   }
 
   listMachines(): MachineRow[] {
-    return this.#all(`${MACHINE_SELECT} ORDER BY id`).map(toMachine);
+    return this.#all(SQL.machines).map(toMachine);
   }
 
   updateMachine(id: number, patch: Partial<Omit<MachineRow, 'id'>>): void {
     const set = setClause(patch, MACHINE_FIELDS, { id });
     const changed = set
-      ? this.#statement(`UPDATE machines SET ${set.sql} WHERE id = @id`).run({ ...set.values, id }).changes
+      ? this.#statement(updateSql('machines', set.fields)).run(...set.values, id).changes
       : Number(this.getMachine(id) !== undefined);
     if (changed === 0) throw new Error(`No machine with id ${id}`);
   }
 
   listProducts(machineId: number): ProductRow[] {
-    return this.#all(
-      `${PRODUCT_SELECT} WHERE machine_id = ? ORDER BY installed_at IS NULL, installed_at, sku_id`,
-      machineId,
-    ).map(toProduct);
+    return this.#all(SQL.products, machineId).map(toProduct);
   }
 
   getProduct(machineId: number, skuId: string): ProductRow | undefined {
-    const row = this.#get(`${PRODUCT_SELECT} WHERE machine_id = ? AND sku_id = ?`, machineId, skuId);
+    const row = this.#get(SQL.product, machineId, skuId);
     return row && toProduct(row);
   }
 
@@ -323,117 +385,109 @@ export class Repository implements StoreTx {
   updateProduct(machineId: number, skuId: string, patch: Partial<ProductRow>): void {
     const set = setClause(patch, PRODUCT_FIELDS, { machineId, skuId });
     const changed = set
-      ? this.#statement(`UPDATE products SET ${set.sql} WHERE machine_id = @machineId AND sku_id = @skuId`).run({ ...set.values, machineId, skuId }).changes
+      ? this.#statement(updateSql('products', set.fields)).run(...set.values, machineId, skuId).changes
+      : Number(this.getProduct(machineId, skuId) !== undefined);
+    if (changed === 0) throw new Error(`No product ${skuId} on machine ${machineId}`);
+  }
+
+  incrementProduct(machineId: number, skuId: string, by: Partial<Record<ProductCounter, number>>): void {
+    const fields: string[] = [];
+    const amounts: number[] = [];
+    for (const [field, amount] of Object.entries(by)) {
+      if (!(PRODUCT_COUNTERS as readonly string[]).includes(field)) throw new TypeError(`"${field}" is not a counter`);
+      if (!Number.isInteger(amount)) throw new TypeError(`Expected an integer to add to "${field}", got ${String(amount)}`);
+      fields.push(field);
+      amounts.push(amount);
+    }
+    const changed = fields.length > 0
+      ? this.#statement(updateSql('products', fields, true)).run(...amounts, machineId, skuId).changes
       : Number(this.getProduct(machineId, skuId) !== undefined);
     if (changed === 0) throw new Error(`No product ${skuId} on machine ${machineId}`);
   }
 
   deleteProduct(machineId: number, skuId: string): void {
-    this.#statement('DELETE FROM products WHERE machine_id = ? AND sku_id = ?').run(machineId, skuId);
+    this.#statement(SQL.deleteProduct).run(machineId, skuId);
   }
 
   addEvent(machineId: number, eventId: number, data: Record<string, unknown>, at: number): EventRow {
     const json = JSON.stringify(data);
-    const { lastInsertRowid } = this.#statement(
-      'INSERT INTO events (machine_id, at, event_id, data) VALUES (?, ?, ?, ?)',
-    ).run(machineId, at, eventId, json);
+    const { lastInsertRowid } = this.#statement(SQL.addEvent).run(machineId, at, eventId, json);
     return { id: Number(lastInsertRowid), machineId, at, eventId, data };
   }
 
   listEvents(machineId?: number): EventRow[] {
     const rows =
       machineId === undefined
-        ? this.#all(`${EVENT_SELECT} ORDER BY at, id`)
-        : this.#all(`${EVENT_SELECT} WHERE machine_id = ? ORDER BY at, id`, machineId);
+        ? this.#all(SQL.events)
+        : this.#all(SQL.machineEvents, machineId);
     return rows.map((row) => ({ ...(row as Omit<EventRow, 'data'>), data: JSON.parse(String(row['data'])) as Record<string, unknown> }));
   }
 
   getMachine(id: number): MachineRow | undefined {
-    const row = this.#get(`${MACHINE_SELECT} WHERE id = ?`, id);
+    const row = this.#get(SQL.machineById, id);
     return row && toMachine(row);
   }
 
   findMachineByAddress(address: string): MachineRow | undefined {
     // Clients mostly look hosts up by the FQDN an SRV record names, so that comes first.
     const row =
-      this.#get(`${MACHINE_SELECT} WHERE fqdn = ? COLLATE NOCASE`, address.replace(/\.$/, '')) ??
-      this.#get(`${MACHINE_SELECT} WHERE name = ?`, address) ??
-      this.#get(`${MACHINE_SELECT} WHERE ip_address = ?`, address);
+      this.#get(SQL.machineByFqdn, address.replace(/\.$/, '')) ??
+      this.#get(SQL.machineByName, address) ??
+      this.#get(SQL.machineByIp, address);
     return row && toMachine(row);
   }
 
   listKmsHostProducts(): ProductRow[] {
-    // Without INDEXED BY, SQLite prefers scanning every product in key order to sorting the few hosts.
-    return this.#all(`${PRODUCT_SELECT} INDEXED BY products_kms_hosts WHERE host_key_type IS NOT NULL`)
+    return this.#all(SQL.kmsHostProducts)
       .map(toProduct)
       .sort((a, b) => a.machineId - b.machineId || a.skuId.localeCompare(b.skuId));
   }
 
   recordKmsClient(hostMachineId: number, applicationId: string, cmid: string, at: number): void {
-    this.#statement(
-      `INSERT INTO kms_clients (host_machine_id, application_id, cmid, last_seen) VALUES (?, ?, ?, ?)
-       ON CONFLICT (host_machine_id, application_id, cmid) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
-    ).run(hostMachineId, applicationId, cmid, at);
+    this.#statement(SQL.recordKmsClient).run(hostMachineId, applicationId, cmid, at);
   }
 
   countKmsClients(hostMachineId: number, applicationId: string, since: number, cap: number): number {
-    const row = this.#get(
-      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM kms_clients
-         WHERE host_machine_id = ? AND application_id = ? AND last_seen >= ? LIMIT ?)`,
-      hostMachineId, applicationId, since, cap,
-    );
+    const row = this.#get(SQL.countKmsClients, hostMachineId, applicationId, since, cap);
     return Number(row?.['n'] ?? 0);
   }
 
   hostKeyActivations(keyDigest: string): { machineId: number; activations: number }[] {
-    return this.#all(
-      'SELECT machine_id AS machineId, activations FROM host_key_activations WHERE key_digest = ? ORDER BY machine_id',
-      keyDigest,
-    ) as { machineId: number; activations: number }[];
+    return this.#all(SQL.hostKeyActivations, keyDigest) as { machineId: number; activations: number }[];
   }
 
   addHostKeyActivation(keyDigest: string, machineId: number): void {
-    this.#statement(
-      `INSERT INTO host_key_activations (key_digest, machine_id, activations) VALUES (?, ?, 1)
-       ON CONFLICT (key_digest, machine_id) DO UPDATE SET activations = activations + 1`,
-    ).run(keyDigest, machineId);
+    this.#statement(SQL.addHostKeyActivation).run(keyDigest, machineId);
   }
 
   listSrvRecords(domain?: string): SrvRecordRow[] {
-    const select = 'SELECT id, domain, priority, weight, port, target FROM srv_records';
-    return (domain === undefined ? this.#all(`${select} ORDER BY id`) : this.#all(`${select} WHERE domain = ? ORDER BY id`, domain.replace(/\.$/, ''))) as unknown as SrvRecordRow[];
+    return (domain === undefined ? this.#all(SQL.srvRecords) : this.#all(SQL.domainSrvRecords, domain.replace(/\.$/, ''))) as unknown as SrvRecordRow[];
   }
 
   addSrvRecord(record: Omit<SrvRecordRow, 'id'>): SrvRecordRow {
-    const { lastInsertRowid } = this.#statement(
-      'INSERT INTO srv_records (domain, priority, weight, port, target) VALUES (?, ?, ?, ?, ?)',
-    ).run(record.domain, record.priority, record.weight, record.port, record.target);
+    const { lastInsertRowid } = this.#statement(SQL.addSrvRecord).run(record.domain, record.priority, record.weight, record.port, record.target);
     return { id: Number(lastInsertRowid), ...record };
   }
 
   removeSrvRecords(domain: string, target?: string): number {
     const result = target === undefined
-      ? this.#statement('DELETE FROM srv_records WHERE domain = ?').run(domain)
-      : this.#statement('DELETE FROM srv_records WHERE domain = ? AND target = ? COLLATE NOCASE').run(domain, target);
+      ? this.#statement(SQL.removeSrvRecords).run(domain)
+      : this.#statement(SQL.removeSrvRecordsTo).run(domain, target);
     return result.changes;
   }
 
   nextDueAttempt(until: number): { machineId: number; skuId: string; at: number } | undefined {
-    const row = this.#get(
-      `SELECT machine_id AS machineId, sku_id AS skuId, kms_next_attempt_at AS at FROM products
-       WHERE kms_next_attempt_at IS NOT NULL AND kms_next_attempt_at <= ? ORDER BY kms_next_attempt_at, machine_id, sku_id LIMIT 1`,
-      until,
-    );
+    const row = this.#get(SQL.nextDueAttempt, until);
     return row as { machineId: number; skuId: string; at: number } | undefined;
   }
 
   getSetting(name: string): string | undefined {
-    const row = this.#get('SELECT value FROM settings WHERE name = ?', name);
+    const row = this.#get(SQL.setting, name);
     return row === undefined ? undefined : String(row['value']);
   }
 
   setSetting(name: string, value: string): void {
-    this.#statement('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
+    this.#statement(SQL.setSetting).run(name, value);
   }
 
   #statement(sql: string): Database.Statement<unknown[], unknown> {
@@ -450,29 +504,29 @@ export class Repository implements StoreTx {
   }
 }
 
-/** Named parameters for every listed field; a missing field is a bug, not a NULL. */
-function bindings(row: object, names: readonly string[], fields: Record<string, Storage>): Bindings {
+/** Positional parameters, one per listed field in order; a missing field is a bug, not a NULL. */
+function bindings(row: object, names: readonly string[], fields: Record<string, Storage>): SqlValue[] {
   const values = row as Record<string, unknown>;
-  const out: Bindings = {};
+  const out: SqlValue[] = [];
   for (const field of names) {
     if (values[field] === undefined) throw new TypeError(`Missing field "${field}"`);
-    out[field] = toSql(values[field], fields[field]);
+    out.push(toSql(values[field], fields[field]));
   }
   return out;
 }
 
 /**
- * `col = @field, …` for the patch's defined fields. Key fields may be repeated with their
- * current value (a patch spread from a full row) but not changed; unknown fields throw, so
- * no caller-supplied string ever reaches the SQL text.
+ * The patch's defined fields and their values, for `SET col = ?, …`. Key fields may be repeated
+ * with their current value (a patch spread from a full row) but not changed; unknown fields throw,
+ * so no caller-supplied string ever reaches the SQL text.
  */
 function setClause(
   patch: object,
   fields: Record<string, Storage>,
   key: Record<string, SqlValue>,
-): { sql: string; values: Bindings } | undefined {
+): { fields: string[]; values: SqlValue[] } | undefined {
   const assignments: string[] = [];
-  const values: Bindings = {};
+  const values: SqlValue[] = [];
   for (const [field, value] of Object.entries(patch)) {
     if (value === undefined) continue;
     if (!Object.hasOwn(fields, field)) throw new TypeError(`Unknown field "${field}"`);
@@ -480,10 +534,10 @@ function setClause(
       if (value !== key[field]) throw new TypeError(`Field "${field}" identifies the row and cannot be changed`);
       continue;
     }
-    assignments.push(`${column(field)} = @${field}`);
-    values[field] = toSql(value, fields[field]);
+    assignments.push(field);
+    values.push(toSql(value, fields[field]));
   }
-  return assignments.length === 0 ? undefined : { sql: assignments.join(', '), values };
+  return assignments.length === 0 ? undefined : { fields: assignments, values };
 }
 
 function toSql(value: unknown, storage: Storage | undefined): SqlValue {

@@ -283,6 +283,21 @@ describe('StoreTx products', () => {
     });
   });
 
+  it('adds to the request counters only, in place, by (machineId, skuId)', () => {
+    withStore((tx) => {
+      const id = tx.localMachine().id;
+      const a = fullProduct(id, SKU_A);
+      tx.putProduct(a);
+      tx.incrementProduct(id, SKU_A, { kmsTotalRequests: 1, kmsFailedRequests: 0, kmsLicensedRequests: 2 });
+      tx.incrementProduct(id, SKU_A.toUpperCase(), { kmsTotalRequests: 1 });
+      expect(tx.getProduct(id, SKU_A)).toEqual({ ...a, kmsTotalRequests: a.kmsTotalRequests + 2, kmsLicensedRequests: a.kmsLicensedRequests + 2 });
+      expect(() => tx.incrementProduct(id, SKU_A, { licenseStatus: 1 } as never)).toThrow(/not a counter/);
+      expect(() => tx.incrementProduct(id, SKU_A, { kmsTotalRequests: 0.5 })).toThrow(/integer/);
+      expect(() => tx.incrementProduct(id, 'missing', { kmsTotalRequests: 1 })).toThrow(/No product/);
+      expect(() => tx.incrementProduct(id, 'missing', {})).toThrow(/No product/);
+    });
+  });
+
   it('rejects rows the schema does not allow', () => {
     withStore((tx) => {
       const id = tx.localMachine().id;
