@@ -27,11 +27,11 @@ export type SlmgrInvocation =
   | { kind: 'unrecognized'; token: string }
   | { kind: 'missing-parameter'; spec: SwitchSpec; param: string }
   | { kind: 'invalid-combination' }
-  /** `slmgr lab …`: an extension word where slmgr would have no switch at all. */
-  | { kind: 'extension'; name: 'lab'; args: string[] };
+  /** `slmgr lab …`, `slmgr check …`: an extension word where slmgr would have no switch at all. */
+  | { kind: 'extension'; name: (typeof EXTENSIONS)[number]; args: string[] };
 
 /** Extension commands. A first word that names one is a machine name only when an slmgr switch follows. */
-const EXTENSIONS = ['lab'] as const;
+const EXTENSIONS = ['lab', 'check'] as const;
 
 export interface ParsedCommandLine {
   flags: GlobalFlags;

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { loadCommand, type CommandResult } from '../commands/index.js';
+import type { CheckReport, ProbeResult } from '../commands/check.js';
 import type { LabResult } from '../commands/lab.js';
 import { labClockOffset } from '../backends/sim/lab.js';
 import { isLocalMachineName, resolveMachine, type CommandContext } from '../commands/context.js';
@@ -19,7 +20,7 @@ import { exitCodeFor, POSIX_EXIT_CODES, type Outcome } from './exit-codes.js';
 import { helpLines } from './help.js';
 import { DEFAULT_NETWORK_OPTIONS, resolveOptions, useColor, wantsJson, type RunOptions } from './options.js';
 import { usageLines } from './switches.js';
-import { RPC_S_SERVER_UNAVAILABLE } from '../licensing/hresult-codes.js';
+import { RPC_S_SERVER_UNAVAILABLE, SL_E_VL_BINDING_SERVICE_UNAVAILABLE, SL_E_VL_NOT_ENOUGH_COUNT } from '../licensing/hresult-codes.js';
 import type { StoreTx } from '../store/store.js';
 
 export interface Writable {
@@ -62,10 +63,17 @@ interface Report {
   machine: string | null;
   /** slmgr's own lines (stdout in text mode). */
   lines: string[];
-  result: CommandResult | LabResult | { usage: string[] } | { version: string } | null;
+  result: CommandResult | LabResult | CheckReport | { usage: string[] } | { version: string } | null;
   error: JsonError | null;
   /** Our own diagnostics, never part of slmgr's output. */
   diagnostics: string[];
+  /** Replaces the exit-code table: the Nagios plugin convention of `check --nagios`. */
+  exitCode?: number;
+  /**
+   * slmgr echoes its buffered lines at exit, which adds one empty line; our own reports (the
+   * health check) end where they end.
+   */
+  slmgrEcho?: boolean;
 }
 
 function packageVersion(): string {
@@ -222,7 +230,7 @@ async function switchReport(command: string, machine: string, result: CommandRes
 }
 
 /** The name Windows sends as the workstation: the FQDN when the DNS suffix is known. */
-function workstationName(io: CliEnvironment): string {
+function workstationNameOf(io: CliEnvironment): string {
   return io.hostname.includes('.') || !io.dnsSuffix ? io.hostname : `${io.hostname}.${io.dnsSuffix}`;
 }
 
@@ -239,14 +247,14 @@ async function runKmsActivation(invocation: Extract<SlmgrInvocation, { kind: 'sw
   const store = await openStore(options, io, options.now ?? Date.now());
   try {
     const plan = store.transaction((tx) => planKmsActivation(commandContext(tx, invocation, options, io, target), invocation.args, {
-      workstationName: inputs.workstationName ?? workstationName(io),
+      workstationName: inputs.workstationName ?? workstationNameOf(io),
       clientMachineId: inputs.clientMachineId,
       fallbackDomain: io.dnsSuffix ?? options.network.domain ?? null,
       protocolVersion: options.network.protocol,
     }));
     const controller = new AbortController();
     const stopWatching = io.onInterrupt?.(() => controller.abort());
-    const spinner = await startSpinner(options, io);
+    const spinner = await startSpinner(options, io, 'Activating');
     const outcomes: KmsActivationOutcome[] = [];
     try {
       for (const { target: product } of plan.targets) {
@@ -280,11 +288,11 @@ async function runKmsActivation(invocation: Extract<SlmgrInvocation, { kind: 'sw
 }
 
 /** ora on an interactive stderr only: never in --json, in a pipe or in CI. */
-async function startSpinner(options: RunOptions, io: CliEnvironment): Promise<{ update: (text: string) => void; stop: () => void } | null> {
+async function startSpinner(options: RunOptions, io: CliEnvironment, text: string): Promise<{ update: (text: string) => void; stop: () => void } | null> {
   const ci = io.env.CI !== undefined && io.env.CI !== '' && io.env.CI !== '0' && io.env.CI.toLowerCase() !== 'false';
   if (options.json || io.stderr.isTTY !== true || ci || io.env.TERM === 'dumb') return null;
   const { default: ora } = await import('ora');
-  const spinner = ora({ stream: io.stderr as NodeJS.WriteStream, color: 'cyan', discardStdin: false }).start('Activating');
+  const spinner = ora({ stream: io.stderr as NodeJS.WriteStream, color: 'cyan', discardStdin: false }).start(text);
   return { update: (text) => { spinner.text = text; }, stop: () => spinner.stop() };
 }
 
@@ -316,7 +324,134 @@ async function runLab(args: readonly string[], options: RunOptions, io: CliEnvir
   }
 }
 
+/** The stable probe CMID: made once, kept in the store, so repeated checks count once on a host. */
+const CHECK_CMID_SETTING = 'check.probe-cmid';
+
+/**
+ * `slmgr check`: in the lab the whole probe runs in one store transaction; against real hosts the
+ * store is only read (and the probe CMID made once) before the network is touched.
+ */
+async function runCheck(args: readonly string[], options: RunOptions, io: CliEnvironment): Promise<Report> {
+  const { parseCheck } = await import('./check.js');
+  const invocation = parseCheck(args);
+  if (invocation.help !== null) {
+    const lines = invocation.help.replace(/\n$/, '').split('\n');
+    return { outcome: { kind: 'success' }, command: 'check', machine: null, lines, result: { usage: lines }, error: null, diagnostics: [], slmgrEcho: false };
+  }
+  const [{ findCheckProduct, judgeProbe }, render, { LAB_DEFAULT_DOMAIN }, { kmsLookupDomain }] = await Promise.all([
+    import('../commands/check.js'),
+    import('../render/check.js'),
+    import('../backends/sim/lab.js'),
+    import('../discovery/candidates.js'),
+  ]);
+  const product = findCheckProduct(invocation.product);
+  const thresholds = {
+    criticalCount: invocation.critical?.count ?? invocation.minCount ?? product.threshold,
+    warningCount: invocation.warning?.count ?? null,
+    warningLatencyMs: invocation.warning?.latencyMs ?? null,
+    criticalLatencyMs: invocation.critical?.latencyMs ?? null,
+  };
+  const inputs = io.kmsInputs ?? {};
+  // The lab probe runs inside the transaction, so its module is loaded before it starts.
+  const labProbe = options.backend === 'sim' ? (await import('../backends/sim/probe.js')).probeLab : null;
+  const store = await openStore(options, io, options.now ?? Date.now());
+  try {
+    let probe: ProbeResult | null = null;
+    const plan = store.transaction((tx) => {
+      const now = options.now ?? Date.now() + labClockOffset(tx);
+      let cmid = invocation.cmid ?? tx.getSetting(CHECK_CMID_SETTING);
+      if (cmid === undefined) {
+        cmid = randomUUID();
+        tx.setSetting(CHECK_CMID_SETTING, cmid);
+      }
+      const local = tx.localMachine();
+      const configured = kmsLookupDomain({ kmsMachine: null, kmsPort: null, kmsLookupDomain: null, kmsHostName: null, kmsHostPort: null }, local);
+      const domain = options.network.domain !== undefined ? { name: options.network.domain, source: '--domain' }
+        : configured !== null ? { name: configured, source: local.kmsLookupDomain !== null ? '/skms-domain' : 'the machine\'s domain' }
+        : io.dnsSuffix ? { name: io.dnsSuffix, source: 'the DNS suffix' }
+        : options.backend === 'sim' ? { name: LAB_DEFAULT_DOMAIN, source: 'the lab\'s default domain' }
+        : null;
+      const workstationName = inputs.workstationName ?? workstationNameOf(io);
+      if (labProbe) probe = labProbe({ tx, now, random: Math.random }, { target: invocation.target, domain, product, clientMachineId: cmid, workstationName });
+      return { cmid, domain, workstationName };
+    });
+    if (probe === null) {
+      const { probeKmsHosts } = await import('../backends/kms/probe.js');
+      const controller = new AbortController();
+      const stopWatching = io.onInterrupt?.(() => controller.abort());
+      const spinner = await startSpinner(options, io, 'Checking');
+      try {
+        probe = await probeKmsHosts({
+          target: invocation.target,
+          domain: plan.domain,
+          product,
+          clientMachineId: plan.cmid,
+          workstationName: plan.workstationName,
+          protocolVersion: options.network.protocol,
+          dnsServer: options.network.dnsServer,
+          timeoutMs: options.network.timeoutMs,
+          connectTimeoutMs: options.network.connectTimeoutMs,
+          signal: controller.signal,
+          transport: inputs.transport,
+          now: inputs.now,
+          randomBytes: inputs.randomBytes,
+        });
+      } finally {
+        spinner?.stop();
+        stopWatching?.();
+      }
+    }
+    const report = judgeProbe(probe as ProbeResult, {
+      backend: options.backend,
+      product,
+      thresholds,
+      clientMachineId: plan.cmid,
+      cmidSource: invocation.cmid === undefined ? 'store' : 'option',
+      timeoutMs: options.network.timeoutMs,
+    });
+    const lines = invocation.nagios ? render.renderCheckNagios(report) : render.renderCheckText(report);
+    const outcome = checkOutcome(report);
+    return {
+      outcome,
+      command: 'check',
+      machine: null,
+      lines,
+      result: report,
+      error: outcome.kind === 'success' ? null : { kind: outcome.kind, message: report.summary, ...('hresult' in outcome ? { hresult: `0x${outcome.hresult.toString(16).toUpperCase().padStart(8, '0')}` } : {}) } as JsonError,
+      diagnostics: [],
+      exitCode: invocation.nagios ? ({ ok: 0, warning: 1, critical: 2 } as const)[report.verdict] : undefined,
+      slmgrEcho: false,
+    };
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Without --nagios: OK is success; WARNING a soft failure (exit 3); CRITICAL the HRESULT a client
+ * would meet — the host's refusal or 0xC004F038 (exit 2), else 0xC004F074 (exit 5).
+ */
+function checkOutcome(report: CheckReport): Outcome {
+  if (report.verdict === 'ok') return { kind: 'success' };
+  if (report.verdict === 'warning') return { kind: 'soft-failure' };
+  const failing = report.hosts.flatMap((h) => h.steps).find((s) => s.verdict === 'critical');
+  if (failing?.problem?.kind === 'host-error') return { kind: 'licensing', hresult: failing.problem.hresult };
+  if (failing?.step === 'count') return { kind: 'licensing', hresult: SL_E_VL_NOT_ENOUGH_COUNT };
+  return { kind: 'network', hresult: SL_E_VL_BINDING_SERVICE_UNAVAILABLE };
+}
+
 async function buildReport(io: CliEnvironment, options: RunOptions, invocation: SlmgrInvocation): Promise<Report> {
+  if (invocation.kind === 'extension' && invocation.name === 'check') {
+    try {
+      return await runCheck(invocation.args, options, io);
+    } catch (error) {
+      const report = await errorReport(error, 'check');
+      // A monitoring system gets its UNKNOWN: the check itself could not run.
+      if (!invocation.args.includes('--nagios')) return report;
+      const why = report.error?.message ?? 'the check could not run';
+      return { ...report, lines: [`KMS UNKNOWN - ${why}`], diagnostics: [], exitCode: 3, slmgrEcho: false };
+    }
+  }
   if (invocation.kind === 'extension') {
     try {
       return await runLab(invocation.args, options, io);
@@ -360,7 +495,7 @@ export async function run(io: CliEnvironment): Promise<number> {
 }
 
 async function emit(io: CliEnvironment, options: RunOptions, report: Report): Promise<number> {
-  const exitCode = exitCodeFor(report.outcome, options.exitCodes);
+  const exitCode = report.exitCode ?? exitCodeFor(report.outcome, options.exitCodes);
   const eol = io.platform === 'win32' ? '\r\n' : '\n';
   const diagnostics = report.diagnostics.map((line) => line + eol).join('');
   if (options.json) {
@@ -382,7 +517,7 @@ async function emit(io: CliEnvironment, options: RunOptions, report: Report): Pr
     lines = await (await import('../render/color.js')).colorize(lines);
   }
   // slmgr buffers its lines and echoes the buffer at exit, which always adds one empty line.
-  if (lines.length > 0) io.stdout.write(lines.map((line) => line + eol).join('') + eol);
+  if (lines.length > 0) io.stdout.write(lines.map((line) => line + eol).join('') + (report.slmgrEcho === false ? '' : eol));
   if (diagnostics) io.stderr.write(diagnostics);
   return exitCode;
 }

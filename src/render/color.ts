@@ -4,6 +4,10 @@
 type Paint = (text: string) => string;
 
 function rule(line: string, c: { red: Paint; yellow: Paint; green: Paint }): Paint | undefined {
+  // The health check's report: a mark per step, a verdict per host and overall.
+  if (/^\s*\[FAIL\]|^Result: CRITICAL|^KMS host .*: CRITICAL/.test(line)) return c.red;
+  if (/^\s*\[WARN\]|^Result: WARNING|^KMS host .*: WARNING/.test(line)) return c.yellow;
+  if (/^\s*\[ OK \]|^Result: OK|^KMS host .*: OK/.test(line)) return c.green;
   if (/^\s*Error\b/.test(line)) return c.red;
   if (/^\s*Warning\b/.test(line)) return c.yellow;
   if (/^License Status: Licensed$/.test(line) || / successfully\.?$/.test(line)) return c.green;

@@ -60,6 +60,8 @@ export interface ReplayOptions {
    */
   strict?: boolean | ((connection: number) => boolean);
   hostile?: HostileMode;
+  /** Hold every answer back this long: a slow link, for latency thresholds. */
+  delayMs?: number;
 }
 
 export interface ReplayHost {
@@ -155,16 +157,20 @@ export async function startReplayHost(vectors: GoldenVector | readonly GoldenVec
         socket.destroy();
         return;
       }
-      while (pdus[next]?.direction === 'server_to_client') {
-        const answer = pdus[next]!;
-        next += 1;
-        // A recorded truncated PDU is what the client received before the host hung up.
-        if (answer.truncated) {
-          socket.end(Buffer.from(answer.hex, 'hex'));
-          return;
+      const answers: VectorPdu[] = [];
+      while (pdus[next]?.direction === 'server_to_client') answers.push(pdus[next++]!);
+      const send = () => {
+        for (const answer of answers) {
+          // A recorded truncated PDU is what the client received before the host hung up.
+          if (answer.truncated) {
+            socket.end(Buffer.from(answer.hex, 'hex'));
+            return;
+          }
+          socket.write(Buffer.from(answer.hex, 'hex'));
         }
-        socket.write(Buffer.from(answer.hex, 'hex'));
-      }
+      };
+      if (options.delayMs) setTimeout(send, options.delayMs);
+      else send();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

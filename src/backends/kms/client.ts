@@ -34,6 +34,8 @@ export interface KmsConnectionOptions {
   bind?: 'windows' | 'ndr32';
   /** The concurrent-multiplexing flag on bind and alter_context (PFC_CONC_MPX). Default true. */
   multiplex?: boolean;
+  /** Called once the TCP connection stands, before the bind: lets a probe time the two apart. */
+  onConnected?: () => void;
 }
 
 export interface KmsRequestInput {
@@ -107,6 +109,7 @@ export class KmsSession {
       signal,
       maxPduSize: options.maxPduSize ?? DEFAULT_MAX_FRAG,
     });
+    options.onConnected?.();
     try {
       const contexts = await bind(connection, options.bind === 'ndr32' ? ['NDR32'] : WINDOWS_SYNTAXES, options.multiplex ?? true, signal);
       return new KmsSession(endpoint, connection, contexts, options);
