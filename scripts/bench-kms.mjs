@@ -7,7 +7,9 @@
 // CMID, clock and IV, so every recorded answer verifies.
 import { spawn as spawnChild } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
+import packet from 'dns-packet';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -134,7 +136,62 @@ export async function benchKmsProcess({ runs = 20 } = {}) {
   }
 }
 
+/** A DNS server on loopback UDP that answers every SRV query with `records` (a stand-in zone). */
+function startFakeZone(records) {
+  const socket = createSocket('udp4');
+  socket.on('message', (message, from) => {
+    const query = packet.decode(message);
+    const answers = records.map((data) => ({ type: 'SRV', name: query.questions[0].name, ttl: 60, data }));
+    socket.send(packet.encode({ id: query.id, type: 'response', flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE, questions: query.questions, answers }), from.port, from.address);
+  });
+  return new Promise((resolve) => socket.bind(0, '127.0.0.1', () => resolve(socket)));
+}
+
+/**
+ * `slmgr check --domain` over `hosts` SRV records, one of them a host that accepts connections and
+ * never answers: the hosts are probed concurrently, so the check should take about one timeout.
+ */
+export async function benchCheckDomain({ hosts = 20, timeoutMs = 1000, runs = 3 } = {}) {
+  const { probeKmsHosts } = await import(pathToFileURL(join(root, 'dist', 'backends', 'kms', 'probe.js')).href);
+  const { findCheckProduct } = await import(pathToFileURL(join(root, 'dist', 'commands', 'check.js')).href);
+  const answering = await startLoopingDouble();
+  const silent = createServer(() => undefined);
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const records = Array.from({ length: hosts }, (_, i) => ({ priority: 0, weight: i, port: i === 0 ? silent.address().port : answering.address().port, target: '127.0.0.1' }));
+  const zone = await startFakeZone(records);
+  const [exchange] = vector.connections[0].exchanges;
+  const fields = exchange.kmsRequest.fields;
+  try {
+    const seconds = [];
+    let healthy = 0;
+    for (let r = 0; r < runs; r++) {
+      const start = process.hrtime.bigint();
+      const probe = await probeKmsHosts({
+        target: null,
+        domain: { name: 'bench.test', source: '--domain' },
+        product: findCheckProduct(undefined),
+        clientMachineId: fields.clientMachineId,
+        workstationName: fields.workstationName,
+        dnsServer: { host: '127.0.0.1', port: zone.address().port },
+        timeoutMs,
+        connectTimeoutMs: timeoutMs,
+        now: () => new Date(fields.requestTimeUtc),
+        randomBytes: () => Buffer.from(exchange.kmsRequest.ivHex, 'hex'),
+      });
+      seconds.push(Number(process.hrtime.bigint() - start) / 1e9);
+      healthy = probe.hosts.filter((h) => h.answer !== null).length;
+    }
+    return { hosts, timeoutMs, healthy, seconds, ratio: (median(seconds) * 1000) / timeoutMs };
+  } finally {
+    answering.close();
+    silent.close();
+    zone.close();
+  }
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   for (const r of await benchKmsClient()) console.log(`${r.mode.padEnd(28)} ${r.perSecond.toFixed(0)} req/s  (${r.count} requests, runs ${r.seconds.map((s) => s.toFixed(3)).join(' / ')} s)`);
   for (const r of await benchKmsProcess()) console.log(`${r.name.padEnd(28)} median ${r.median.toFixed(1)} ms  ratio ${r.ratio.toFixed(2)}x`);
+  const check = await benchCheckDomain();
+  console.log(`check of ${check.hosts} hosts (1 silent, ${check.healthy} answering): ${check.seconds.map((s) => s.toFixed(2)).join(' / ')} s, ${check.ratio.toFixed(2)}x the ${check.timeoutMs} ms timeout`);
 }
