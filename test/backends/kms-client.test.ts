@@ -6,6 +6,7 @@ import { KmsConnectionError, type KmsTransport } from '../../src/backends/kms/tr
 import { guidToBytes } from '../../src/kms/bytes.js';
 import { InterruptedError } from '../../src/errors.js';
 import { KmsProtocolError } from '../../src/kms/errors.js';
+import { hasIpv6Loopback } from '../helpers/dnsmasq.js';
 import { loadVector, recordedInputs, startReplayHost, vectorNames, type GoldenVector, type HostileMode, type ReplayHost } from '../helpers/kms-replay.js';
 
 const hosts: ReplayHost[] = [];
@@ -134,6 +135,23 @@ describe('a host that accepts NDR32 and rejects NDR64 and BTFN', () => {
     expect(sent).toHaveLength(2);
     expect(sent[1]).toBe(minimalPdus.find((p) => p.type === 'request')!.hex);
     expect(response).toMatchObject({ transferSyntax: 'NDR32', ipAddress: null, host: 'kms.example.test' });
+  });
+});
+
+describe('addresses', async () => {
+  const ipv6 = await hasIpv6Loopback();
+  it.runIf(ipv6).each(['::1', '[::1]'])('reaches a host at the IPv6 address %s', async (address) => {
+    const vector = loadVector('v6-win-enterprise');
+    const host = await replay(vector, { address: '::1' });
+    const response = await requestKmsActivation({ host: address, port: host.port }, inputFor(vector));
+    expect(response.ipAddress).toBe('::1');
+    expect(host.mismatches).toEqual([]);
+  });
+
+  it('a name that does not resolve is a connection error, not a hang', async () => {
+    const error = await requestKmsActivation({ host: 'kms.does-not-exist.invalid', port: 1688 }, inputFor(loadVector('v6-win-enterprise'))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KmsConnectionError);
+    expect(error).toMatchObject({ reason: expect.stringMatching(/^(name-not-found|unreachable)$/) });
   });
 });
 

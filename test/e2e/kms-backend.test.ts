@@ -1,12 +1,15 @@
 // `/ato --backend kms` end to end through the CLI's entry point: the recorded client inputs
 // (clock, IV, CMID, workstation name) go in through its context, a loopback double replays the
 // recorded host bytes, and /dlv then shows what the host answered.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run, type CliEnvironment, type KmsInputs } from '../../src/cli/main.js';
 import { Store } from '../../src/store/store.js';
+import { BIN } from './helpers.js';
 import { loadVector, recordedInputs, startReplayHost, type GoldenVector, type ReplayHost } from '../helpers/kms-replay.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -234,6 +237,28 @@ describe('/ato --backend kms failures leave the store unchanged', () => {
     expect(ato.stdout).toBe('');
     expect(ato.stderr).toContain('interrupted');
     expect(await snapshot(l)).toBe(before);
+  });
+
+  it('a real Ctrl-C (SIGINT) to the bin: exit 130, nothing recorded', async () => {
+    const vector = loadVector('v6-win-enterprise');
+    const dir = mkdtempSync(join(tmpdir(), 'slmgr-kms-sigint-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const silent = await replayHost(vector, { hostile: 'silent' });
+    const env = { ...process.env, SLMGR_STORE: join(dir, 'store.db'), SLMGR_NOW: '2026-11-25T12:00:00Z', NO_COLOR: '1' };
+    const bin = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
+    bin(['/ipk', 'NPPR9-FWDCX-D2C8J-H872K-2YT43']);
+    bin(['/skms', `127.0.0.1:${silent.port}`]);
+    const before = bin(['/dlv', '--json']).stdout;
+    const child = spawn(process.execPath, [BIN, '/ato', '--backend', 'kms', '--timeout', '20s'], { env });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Once the host has the connection, the client is waiting on it.
+    while (silent.connections === 0) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(130);
+    expect(stderr).toContain('interrupted');
+    expect(bin(['/dlv', '--json']).stdout).toBe(before);
   });
 
   it('a lab machine name means nothing to real hosts: 0x800706BA', async () => {

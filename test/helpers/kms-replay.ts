@@ -62,6 +62,8 @@ export interface ReplayOptions {
   hostile?: HostileMode;
   /** Hold every answer back this long: a slow link, for latency thresholds. */
   delayMs?: number;
+  /** The loopback address to listen on: 127.0.0.1 (default) or ::1. */
+  address?: '127.0.0.1' | '::1';
 }
 
 export interface ReplayHost {
@@ -123,7 +125,7 @@ function hostile(socket: Socket, mode: HostileMode, vector: GoldenVector): void 
 }
 
 /**
- * Starts the double on 127.0.0.1 with an ephemeral port. Connection n replays the first recorded
+ * Starts the double on loopback (127.0.0.1 unless told) with an ephemeral port. Connection n replays the first recorded
  * connection of `vectors[n]` (the last vector again once they run out).
  */
 export async function startReplayHost(vectors: GoldenVector | readonly GoldenVector[], options: ReplayOptions = {}): Promise<ReplayHost> {
@@ -173,7 +175,7 @@ export async function startReplayHost(vectors: GoldenVector | readonly GoldenVec
       else send();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, options.address ?? '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('replay host has no TCP address');
   return {
