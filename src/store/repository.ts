@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { storeError } from './store-errors.js';
-import type { EventRow, MachineRow, ProductRow, SrvRecordRow } from './types.js';
+import type { EventRow, LicensingObjectRow, MachineRow, ProductRow, SrvRecordRow } from './types.js';
 
 /** The repository over one open transaction; valid only inside the `transaction` callback. */
 export interface StoreTx {
@@ -45,6 +45,14 @@ export interface StoreTx {
   nextDueAttempt(until: number): { machineId: number; skuId: string; at: number } | undefined;
   getSetting(name: string): string | undefined;
   setSetting(name: string, value: string): void;
+  /** Licensing objects of a kind, of one machine or (null) of the lab; oldest first. */
+  listObjects(kind: string, machineId: number | null): LicensingObjectRow[];
+  /** Names compare case-insensitively (ASCII). */
+  getObject(kind: string, machineId: number | null, name: string): LicensingObjectRow | undefined;
+  /** Inserts, or replaces the data of the object with the same kind, owner and name. */
+  putObject(kind: string, machineId: number | null, name: string, data: Record<string, unknown>): void;
+  /** Returns whether an object was removed. */
+  deleteObject(kind: string, machineId: number | null, name: string): boolean;
 }
 
 /** The KMS host request counters of a product row: what incrementProduct may add to. */
@@ -255,6 +263,13 @@ const SQL = {
        WHERE kms_next_attempt_at IS NOT NULL AND kms_next_attempt_at <= ? ORDER BY kms_next_attempt_at, machine_id, sku_id LIMIT 1`,
   setting: 'SELECT value FROM settings WHERE name = ?',
   setSetting: 'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+  objects: `SELECT machine_id AS machineId, kind, name, data, created_at AS createdAt FROM licensing_objects
+       WHERE kind = ? AND ifnull(machine_id, 0) = ? ORDER BY id`,
+  object: `SELECT machine_id AS machineId, kind, name, data, created_at AS createdAt FROM licensing_objects
+       WHERE kind = ? AND ifnull(machine_id, 0) = ? AND name = ?`,
+  putObject: `INSERT INTO licensing_objects (machine_id, kind, name, data, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (ifnull(machine_id, 0), kind, name) DO UPDATE SET data = excluded.data`,
+  deleteObject: 'DELETE FROM licensing_objects WHERE kind = ? AND ifnull(machine_id, 0) = ? AND name = ?',
 } as const;
 
 /** The UPDATE statements of patch updates and increments, built once per set of fields. */
@@ -288,6 +303,7 @@ const MACHINE_CONVERTED = convertedFields(MACHINE_FIELDS);
 const PRODUCT_CONVERTED = convertedFields(PRODUCT_FIELDS);
 
 const toMachine = (row: Record<string, unknown>): MachineRow => fromSql(row, MACHINE_CONVERTED);
+const toObject = (row: Record<string, unknown>): LicensingObjectRow => fromSql(row, [['data', 'json']]);
 const toProduct = (row: Record<string, unknown>): ProductRow => fromSql(row, PRODUCT_CONVERTED);
 
 type SqlValue = string | number | bigint | Buffer | null;
@@ -488,6 +504,23 @@ export class Repository implements StoreTx {
 
   setSetting(name: string, value: string): void {
     this.#statement(SQL.setSetting).run(name, value);
+  }
+
+  listObjects(kind: string, machineId: number | null): LicensingObjectRow[] {
+    return this.#all(SQL.objects, kind, machineId ?? 0).map(toObject);
+  }
+
+  getObject(kind: string, machineId: number | null, name: string): LicensingObjectRow | undefined {
+    const row = this.#get(SQL.object, kind, machineId ?? 0, name);
+    return row === undefined ? undefined : toObject(row);
+  }
+
+  putObject(kind: string, machineId: number | null, name: string, data: Record<string, unknown>): void {
+    this.#statement(SQL.putObject).run(machineId, kind, name, JSON.stringify(data), this.#ctx.now());
+  }
+
+  deleteObject(kind: string, machineId: number | null, name: string): boolean {
+    return this.#statement(SQL.deleteObject).run(kind, machineId ?? 0, name).changes > 0;
   }
 
   #statement(sql: string): Database.Statement<unknown[], unknown> {

@@ -146,4 +146,24 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX events_by_machine ON events (machine_id, at, id);
       `),
   },
+  {
+    name: 'licensing objects: license files, key ranges, token licences, activation objects',
+    up: (db) =>
+      db.exec(`
+        -- What the rest of slmgr keeps besides products: installed XrML licence files, key ranges
+        -- taught by product-key configuration licences, token-based activation licences and
+        -- certificates, Active Directory activation objects of the lab forest, and per-product
+        -- activation details (AD, token, telephone). Few rows, read whole: one JSON document each.
+        CREATE TABLE licensing_objects (
+          id         INTEGER PRIMARY KEY,
+          -- NULL for what belongs to the lab as a whole (the AD forest's activation objects).
+          machine_id INTEGER REFERENCES machines (id) ON DELETE CASCADE,
+          kind       TEXT    NOT NULL CHECK (kind <> ''),
+          name       TEXT    NOT NULL COLLATE NOCASE CHECK (name <> ''),
+          data       TEXT    NOT NULL CHECK (json_valid(data) AND json_type(data) = 'object'),
+          created_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE UNIQUE INDEX licensing_objects_key ON licensing_objects (ifnull(machine_id, 0), kind, name);
+      `),
+  },
 ];

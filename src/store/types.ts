@@ -123,3 +123,13 @@ export interface EventRow {
   eventId: number;
   data: Record<string, unknown>;
 }
+
+/** One licensing object (a licence file, a key range, a token licence, an activation object …). */
+export interface LicensingObjectRow {
+  /** null: it belongs to the lab as a whole (the AD forest). */
+  machineId: number | null;
+  kind: string;
+  name: string;
+  data: Record<string, unknown>;
+  createdAt: number;
+}

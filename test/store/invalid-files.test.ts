@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../../src/store/schema.js';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
 import { nobodyCanReach, openAsNobody, type OpenOutcome } from './helpers/child.js';
@@ -136,7 +137,7 @@ describe('Store.open refuses files that are not a usable store and leaves them b
       'a store with a newer schema version',
       (dir) => foreignDatabase(makeStore(dir), 'PRAGMA user_version = 999'),
       'newer-schema',
-      /schema version 999, but this slmgr only knows versions up to 1.*Upgrade slmgr/,
+      new RegExp(`schema version 999, but this slmgr only knows versions up to ${MIGRATIONS.length}.*Upgrade slmgr`),
     ],
   ])('%s', (_name, make, reason, message) => {
     expectRefused(make(makeTempDir()), reason, message);

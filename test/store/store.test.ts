@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../../src/store/schema.js';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
 import { MACHINE_DEFAULTS, type StoreTx } from '../../src/store/repository.js';
@@ -28,7 +29,7 @@ describe('Store.open on a missing file', () => {
     const storePath = path.join(dir, 'state', 'slmgr', 'store.db');
     const store = openStore(storePath);
     expect(store.path).toBe(storePath);
-    expect(store.schemaVersion).toBe(1);
+    expect(store.schemaVersion).toBe(MIGRATIONS.length);
     store.transaction((tx) => tx.createMachine({ name: 'lab' }));
     if (!isWindows) {
       expect(mode(path.join(dir, 'state'))).toBe(0o700);
@@ -43,7 +44,7 @@ describe('Store.open on a missing file', () => {
     const raw = new Database(storePath, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(raw.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     raw.close();
   });
 
