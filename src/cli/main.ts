@@ -324,6 +324,13 @@ async function runLab(args: readonly string[], options: RunOptions, io: CliEnvir
   }
 }
 
+/** With --nagios, a check that could not run is the plugin's UNKNOWN (exit 3), whatever stopped it. */
+function nagiosUnknown(report: Report, checkArgs: readonly string[]): Report {
+  if (!checkArgs.includes('--nagios')) return report;
+  const why = report.error?.message ?? 'the check could not run';
+  return { ...report, lines: [`KMS UNKNOWN - ${why}`], diagnostics: [], exitCode: 3, slmgrEcho: false };
+}
+
 /** The stable probe CMID: made once, kept in the store, so repeated checks count once on a host. */
 const CHECK_CMID_SETTING = 'check.probe-cmid';
 
@@ -338,15 +345,17 @@ async function runCheck(args: readonly string[], options: RunOptions, io: CliEnv
     const lines = invocation.help.replace(/\n$/, '').split('\n');
     return { outcome: { kind: 'success' }, command: 'check', machine: null, lines, result: { usage: lines }, error: null, diagnostics: [], slmgrEcho: false };
   }
-  const [{ findCheckProduct, judgeProbe }, render, { LAB_DEFAULT_DOMAIN }, { kmsLookupDomain }] = await Promise.all([
+  const [{ findCheckProduct, judgeProbe }, render, { LAB_DEFAULT_DOMAIN }, { fixedKmsHost, kmsLookupDomain }, { signedHResult }] = await Promise.all([
     import('../commands/check.js'),
     import('../render/check.js'),
     import('../backends/sim/lab.js'),
     import('../discovery/candidates.js'),
+    import('../licensing/hresult-codes.js'),
   ]);
   const product = findCheckProduct(invocation.product);
   const thresholds = {
-    criticalCount: invocation.critical?.count ?? invocation.minCount ?? product.threshold,
+    activationCount: invocation.minCount ?? product.threshold,
+    criticalCount: invocation.critical?.count ?? null,
     warningCount: invocation.warning?.count ?? null,
     warningLatencyMs: invocation.warning?.latencyMs ?? null,
     criticalLatencyMs: invocation.critical?.latencyMs ?? null,
@@ -364,16 +373,21 @@ async function runCheck(args: readonly string[], options: RunOptions, io: CliEnv
         cmid = randomUUID();
         tx.setSetting(CHECK_CMID_SETTING, cmid);
       }
+      // Without a host or --domain, check what this machine would use for the product: its /skms
+      // host, else its /skms-domain, its DNS domain or suffix (in the lab, the lab's domain).
       const local = tx.localMachine();
-      const configured = kmsLookupDomain({ kmsMachine: null, kmsPort: null, kmsLookupDomain: null, kmsHostName: null, kmsHostPort: null }, local);
+      const settings = tx.getProduct(local.id, product.skuId) ?? { kmsMachine: null, kmsPort: null, kmsLookupDomain: null, kmsHostName: null, kmsHostPort: null };
+      const fixed = options.network.domain === undefined ? fixedKmsHost(settings, local) : null;
+      const target = invocation.target ?? (fixed && { host: fixed.name, port: fixed.port });
+      const configured = kmsLookupDomain(settings, local);
       const domain = options.network.domain !== undefined ? { name: options.network.domain, source: '--domain' }
-        : configured !== null ? { name: configured, source: local.kmsLookupDomain !== null ? '/skms-domain' : 'the machine\'s domain' }
+        : configured !== null ? { name: configured, source: settings.kmsLookupDomain !== null || local.kmsLookupDomain !== null ? '/skms-domain' : 'the machine\'s domain' }
         : io.dnsSuffix ? { name: io.dnsSuffix, source: 'the DNS suffix' }
         : options.backend === 'sim' ? { name: LAB_DEFAULT_DOMAIN, source: 'the lab\'s default domain' }
         : null;
       const workstationName = inputs.workstationName ?? workstationNameOf(io);
-      if (labProbe) probe = labProbe({ tx, now, random: Math.random }, { target: invocation.target, domain, product, clientMachineId: cmid, workstationName });
-      return { cmid, domain, workstationName };
+      if (labProbe) probe = labProbe({ tx, now, random: Math.random }, { target, domain, product, clientMachineId: cmid, workstationName, protocolVersion: options.network.protocol });
+      return { cmid, domain, target, workstationName };
     });
     if (probe === null) {
       const { probeKmsHosts } = await import('../backends/kms/probe.js');
@@ -382,7 +396,7 @@ async function runCheck(args: readonly string[], options: RunOptions, io: CliEnv
       const spinner = await startSpinner(options, io, 'Checking');
       try {
         probe = await probeKmsHosts({
-          target: invocation.target,
+          target: plan.target,
           domain: plan.domain,
           product,
           clientMachineId: plan.cmid,
@@ -417,7 +431,9 @@ async function runCheck(args: readonly string[], options: RunOptions, io: CliEnv
       machine: null,
       lines,
       result: report,
-      error: outcome.kind === 'success' ? null : { kind: outcome.kind, message: report.summary, ...('hresult' in outcome ? { hresult: `0x${outcome.hresult.toString(16).toUpperCase().padStart(8, '0')}` } : {}) } as JsonError,
+      error: outcome.kind === 'success' ? null
+        : 'hresult' in outcome ? { kind: outcome.kind, message: report.summary, hresult: `0x${outcome.hresult.toString(16).toUpperCase().padStart(8, '0')}`, hresultSigned: signedHResult(outcome.hresult) }
+        : { kind: outcome.kind, id: 'checkWarning', message: report.summary },
       diagnostics: [],
       exitCode: invocation.nagios ? ({ ok: 0, warning: 1, critical: 2 } as const)[report.verdict] : undefined,
       slmgrEcho: false,
@@ -434,9 +450,11 @@ async function runCheck(args: readonly string[], options: RunOptions, io: CliEnv
 function checkOutcome(report: CheckReport): Outcome {
   if (report.verdict === 'ok') return { kind: 'success' };
   if (report.verdict === 'warning') return { kind: 'soft-failure' };
-  const failing = report.hosts.flatMap((h) => h.steps).find((s) => s.verdict === 'critical');
-  if (failing?.problem?.kind === 'host-error') return { kind: 'licensing', hresult: failing.problem.hresult };
-  if (failing?.step === 'count') return { kind: 'licensing', hresult: SL_E_VL_NOT_ENOUGH_COUNT };
+  // A host that answered decides what its clients meet, whatever the order of the records.
+  const failing = report.hosts.flatMap((h) => h.steps).filter((s) => s.verdict === 'critical');
+  const refused = failing.find((s) => s.problem?.kind === 'host-error');
+  if (refused?.problem?.kind === 'host-error') return { kind: 'licensing', hresult: refused.problem.hresult };
+  if (failing.some((s) => s.step === 'count')) return { kind: 'licensing', hresult: SL_E_VL_NOT_ENOUGH_COUNT };
   return { kind: 'network', hresult: SL_E_VL_BINDING_SERVICE_UNAVAILABLE };
 }
 
@@ -445,11 +463,7 @@ async function buildReport(io: CliEnvironment, options: RunOptions, invocation: 
     try {
       return await runCheck(invocation.args, options, io);
     } catch (error) {
-      const report = await errorReport(error, 'check');
-      // A monitoring system gets its UNKNOWN: the check itself could not run.
-      if (!invocation.args.includes('--nagios')) return report;
-      const why = report.error?.message ?? 'the check could not run';
-      return { ...report, lines: [`KMS UNKNOWN - ${why}`], diagnostics: [], exitCode: 3, slmgrEcho: false };
+      return nagiosUnknown(await errorReport(error, 'check'), invocation.args);
     }
   }
   if (invocation.kind === 'extension') {
@@ -479,6 +493,8 @@ export async function run(io: CliEnvironment): Promise<number> {
     // The options themselves are unusable: answer in the most useful mode we can tell.
     options = { json: wantsJson(parsed.flags, io.env), store: undefined, backend: 'sim', now: undefined, exitCodes: 'posix', color: false, network: DEFAULT_NETWORK_OPTIONS };
     report = await errorReport(error, null);
+    const { invocation } = parsed;
+    if (invocation.kind === 'extension' && invocation.name === 'check') report = nagiosUnknown({ ...report, command: 'check' }, invocation.args);
     return emit(io, options, report);
   }
   if (parsed.flags.version) {
@@ -507,8 +523,9 @@ async function emit(io: CliEnvironment, options: RunOptions, report: Report): Pr
       result: report.result,
       error: report.error,
     }));
-    // slmgr's own error line is useful to a person watching a JSON run; it goes to stderr.
-    const stderrLines = report.error && report.outcome.kind !== 'usage' ? report.lines : report.error ? [report.error.message] : [];
+    // slmgr's own error line is useful to a person watching a JSON run; it goes to stderr. Our own
+    // reports (the health check) are all in the document already.
+    const stderrLines = !report.error ? [] : report.slmgrEcho === false ? [report.error.message] : report.outcome.kind !== 'usage' ? report.lines : [report.error.message];
     io.stderr.write(stderrLines.map((line) => line + eol).join('') + diagnostics);
     return exitCode;
   }
@@ -547,15 +564,16 @@ export async function main(): Promise<void> {
 }
 
 /**
- * The DNS suffix a KMS client searches in: the domain part of an FQDN hostname, else the first
- * `search` (or `domain`) entry of /etc/resolv.conf. Windows' primary suffix is not visible to
- * Node; there, /skms-domain or --domain names it.
+ * The DNS suffix a KMS client searches in: the domain part of an FQDN hostname; else on Windows
+ * the session's USERDNSDOMAIN (the primary suffix itself is not visible to Node), elsewhere the
+ * first `search` (or `domain`) entry of /etc/resolv.conf. /skms-domain or --domain can name it.
  */
 function systemDnsSuffix(): string | null {
   const name = hostname();
   const dot = name.indexOf('.');
   if (dot > 0) return name.slice(dot + 1).toLowerCase();
-  if (process.platform === 'win32') return null;
+  // A domain-joined Windows session names its domain; hostname() there is the bare computer name.
+  if (process.platform === 'win32') return process.env.USERDNSDOMAIN?.toLowerCase() || null;
   try {
     const conf = readFileSync('/etc/resolv.conf', 'utf8');
     const match = /^\s*(?:search|domain)\s+([^\s#]+)/m.exec(conf);

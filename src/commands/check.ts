@@ -9,6 +9,7 @@ import { catalogRows, findCatalogByKey, findCatalogBySkuId, type CatalogRow } fr
 import type { SrvRecord } from '../discovery/srv.js';
 import { kmsSrvName } from '../discovery/srv.js';
 import { SL_E_VL_BINDING_SERVICE_UNAVAILABLE, SL_E_VL_KEY_MANAGEMENT_SERVICE_ID_MISMATCH, SL_E_VL_NOT_ENOUGH_COUNT } from '../licensing/hresult-codes.js';
+import { OFFICE2010_APP_ID, OFFICE_APP_ID, WINDOWS_APP_ID } from '../licensing/applications.js';
 import { DEFAULT_KMS_PORT } from '../licensing/kms.js';
 
 export type CheckStepName = 'dns-domain' | 'srv-lookup' | 'resolve' | 'tcp-connect' | 'rpc-bind' | 'kms-request' | 'verify' | 'count';
@@ -22,6 +23,8 @@ export type Problem =
   | { kind: 'name-not-found'; message: string }
   /** Connection refused: nothing listens, or a firewall rejects. */
   | { kind: 'port-closed'; message: string }
+  /** The KMS service listens, on another port than the one asked (lab only: the network cannot tell). */
+  | { kind: 'wrong-port'; listeningPort: number; message: string }
   /** No TCP answer at all: a firewall drops the port, or the host is down. */
   | { kind: 'port-filtered'; message: string }
   | { kind: 'unreachable'; message: string }
@@ -83,9 +86,11 @@ export interface CheckProduct {
 }
 
 export interface Thresholds {
-  /** A count below this fails the check (default: the product's threshold, or --min-count). */
-  criticalCount: number;
-  /** A count below this is a warning (default: none). */
+  /** The count clients need to activate: the product's N-count policy, or --min-count. Below it, CRITICAL. */
+  activationCount: number;
+  /** A monitoring margin above that (--critical COUNT): below it, CRITICAL too. */
+  criticalCount: number | null;
+  /** A count below this is a warning (--warning COUNT). */
   warningCount: number | null;
   /** Per host, connect to answer, in ms. */
   warningLatencyMs: number | null;
@@ -132,6 +137,17 @@ export interface CheckReport {
 
 const STEP_ORDER: readonly CheckStepName[] = ['resolve', 'tcp-connect', 'rpc-bind', 'kms-request', 'verify', 'count'];
 
+export const STEP_LABELS: Readonly<Record<CheckStepName, string>> = {
+  'dns-domain': 'DNS domain',
+  'srv-lookup': 'SRV lookup',
+  resolve: 'name resolution',
+  'tcp-connect': 'TCP connect',
+  'rpc-bind': 'RPC bind',
+  'kms-request': 'KMS request',
+  verify: 'response check',
+  count: 'current count',
+};
+
 export const DEFAULT_CHECK_SKU = '73111121-5638-40f6-bc11-f1d7b0d64300';
 
 function productOf(row: CatalogRow): CheckProduct {
@@ -148,7 +164,7 @@ function productOf(row: CatalogRow): CheckProduct {
 
 /**
  * `--product`: an Activation ID, a public GVLK, or words of an edition name ("Windows Server 2022
- * Standard", "office ltsc 2021 proplus"). Default: Windows 10/11 Enterprise, a Windows client.
+ * Standard", "office ltsc 2021 professional"). Default: Windows 10/11 Enterprise, a Windows client.
  */
 export function findCheckProduct(text: string | undefined): CheckProduct {
   if (text === undefined) return productOf(findCatalogBySkuId(DEFAULT_CHECK_SKU) as CatalogRow);
@@ -196,14 +212,19 @@ function causeAndFix(problem: Problem, probe: { host: string; port: number; doma
     case 'name-not-found':
       return {
         cause: `${host} does not resolve (${problem.message}).`,
-        fix: `Fix the host's A/AAAA record; if the host is gone, remove its SRV record (on the host before it goes: slmgr /cdns; or delete the _vlmcs._tcp record pointing at ${host}).`,
+        fix: `Fix the host's A/AAAA record; if the host is gone, delete the _vlmcs._tcp SRV record that points at ${host} (a host that still runs can withdraw its own record with slmgr /cdns).`,
+      };
+    case 'wrong-port':
+      return {
+        cause: `The KMS service on ${host} listens on port ${problem.listeningPort}, not ${port}.`,
+        fix: `Point clients at port ${problem.listeningPort} (the SRV record's port, or slmgr /skms ${host}:${problem.listeningPort}), or move the service with slmgr /sprt ${port} on the host.`,
       };
     case 'port-closed':
     case 'port-filtered':
     case 'unreachable':
       return {
         cause: problem.kind === 'port-closed'
-          ? `Nothing accepts TCP ${port} on ${host} (${problem.message}): the KMS service does not listen there, or a firewall rejects the port.`
+          ? `Nothing accepts TCP ${port} on ${host} (${problem.message}): the KMS service does not run there, or a firewall rejects the port.`
           : problem.kind === 'port-filtered'
             ? `No TCP answer from ${host}:${port} (${problem.message}): a firewall drops the port, or the host is down.`
             : `${host} cannot be reached (${problem.message}).`,
@@ -211,8 +232,8 @@ function causeAndFix(problem: Problem, probe: { host: string; port: number; doma
       };
     case 'no-answer':
       return {
-        cause: `${host}:${port} accepted the connection but gave no complete answer (${problem.message}).`,
-        fix: `Check the Software Protection service on the host and its event log (event 12290); a timeout of ${probe.timeoutMs} ms may also be too short for the link (--timeout).`,
+        cause: `${host}:${port} accepted the connection, then ${problem.message}.`,
+        fix: `Check that the Software Protection service runs on the host and that port ${port} is the KMS service; a timeout of ${probe.timeoutMs} ms may also be too short for the link (--timeout).`,
       };
     case 'protocol':
       return {
@@ -228,7 +249,7 @@ function causeAndFix(problem: Problem, probe: { host: string; port: number; doma
       if (problem.hresult === SL_E_VL_KEY_MANAGEMENT_SERVICE_ID_MISMATCH) {
         return {
           cause: `The host's KMS host key does not cover ${product.name} (${hex(problem.hresult)}): the host declines this product.`,
-          fix: `Install a KMS host key that covers ${product.name} on the host (slmgr /ipk with a newer host key), activate it (slmgr /ato), and let clients retry.`,
+          fix: `Install a KMS host key that covers ${product.name} on the host (slmgr /ipk; for Windows a newer host key, for Office that Office version's host key), activate it (slmgr /ato, or slmgr /ato <Activation ID> for an Office host key), and let clients retry.`,
         };
       }
       if (problem.hresult === 0xc004f06c) {
@@ -241,17 +262,33 @@ function causeAndFix(problem: Problem, probe: { host: string; port: number; doma
   }
 }
 
-function countCauseAndFix(count: number, threshold: number, product: CheckProduct): { cause: string; fix: string } {
-  const missing = threshold - count;
+const APPLICATION_NAMES: Readonly<Record<string, string>> = {
+  [WINDOWS_APP_ID]: 'Windows',
+  [OFFICE2010_APP_ID]: 'Office 2010',
+  [OFFICE_APP_ID]: 'Office 2013 and later',
+};
+
+const MORE_CLIENTS_FIX = 'Let more clients request activation from this host (each CMID counts once in 30 days; re-activating the same machine does not raise the count). Give cloned machines their own CMID (sysprep /generalize).';
+
+function countCauseAndFix(count: number, bar: number, activationCount: number, product: CheckProduct): { cause: string; fix: string } {
+  const application = APPLICATION_NAMES[product.applicationId] ?? product.applicationId;
+  const seen = `The host counts ${count} unique client machines for ${application} in the last 30 days`;
+  if (count < activationCount) {
+    return {
+      cause: `${seen}; ${product.name} clients activate from ${activationCount}, and below that get ${hex(SL_E_VL_NOT_ENOUGH_COUNT)} and stay in grace. ${activationCount - count} more unique CMIDs needed. Machines cloned from one image without sysprep /generalize share one CMID and count once.`,
+      fix: MORE_CLIENTS_FIX,
+    };
+  }
   return {
-    cause: `The host counts ${count} unique client machine(s) for ${product.name}'s application in the last 30 days; clients activate from ${threshold} (below that they get ${hex(SL_E_VL_NOT_ENOUGH_COUNT)} and stay in grace). ${missing} more unique CMID(s) needed. Machines cloned from one image without sysprep /generalize share one CMID and count once.`,
-    fix: 'Let more clients request activation from this host (each CMID counts once in 30 days; re-activating the same machine does not raise the count). Give cloned machines their own CMID (sysprep /generalize).',
+    cause: `${seen}: enough for clients to activate (${activationCount}), but under the ${bar} set as the margin to keep (${bar - count} more unique CMIDs).`,
+    fix: MORE_CLIENTS_FIX,
   };
 }
 
+/** Connect, bind and request together, for a host that answered; a host never reached has none. */
 function totalLatency(steps: readonly StepObservation[]): number | null {
-  const timed = steps.filter((s) => ['tcp-connect', 'rpc-bind', 'kms-request'].includes(s.step) && s.latencyMs !== null);
-  return timed.length === 0 ? null : timed.reduce((sum, s) => sum + (s.latencyMs as number), 0);
+  if (!steps.some((s) => s.step === 'kms-request' && s.ok)) return null;
+  return steps.filter((s) => ['tcp-connect', 'rpc-bind', 'kms-request'].includes(s.step)).reduce((sum, s) => sum + (s.latencyMs ?? 0), 0);
 }
 
 const RANK: Record<Exclude<Verdict, 'skipped'>, number> = { ok: 0, warning: 1, critical: 2 };
@@ -281,9 +318,10 @@ function judgeHost(probe: HostProbe, context: { domain: string | null; product: 
     let explained: { cause: string; fix: string } | null = null;
     if (name === 'count' && probe.answer) {
       const count = probe.answer.currentCount;
-      if (count < thresholds.criticalCount) verdict = 'critical';
+      const criticalBar = Math.max(thresholds.activationCount, thresholds.criticalCount ?? 0);
+      if (count < criticalBar) verdict = 'critical';
       else if (thresholds.warningCount !== null && count < thresholds.warningCount) verdict = 'warning';
-      if (verdict !== 'ok') explained = countCauseAndFix(count, verdict === 'critical' ? thresholds.criticalCount : (thresholds.warningCount as number), product);
+      if (verdict !== 'ok') explained = countCauseAndFix(count, verdict === 'critical' ? criticalBar : (thresholds.warningCount as number), thresholds.activationCount, product);
     }
     steps.push({ ...observed, verdict, cause: explained?.cause ?? null, fix: explained?.fix ?? null });
   }
@@ -305,10 +343,17 @@ function summaryOf(report: Omit<CheckReport, 'summary'>): string {
   const label = (h: HostCheck) => `${h.host}:${h.port}`;
   const failedDiscovery = report.discovery.find((s) => s.verdict === 'critical');
   if (failedDiscovery) return failedDiscovery.step === 'dns-domain' ? 'no DNS domain to look KMS hosts up in' : `SRV lookup: ${failedDiscovery.detail}`;
+  const { thresholds } = report;
   const parts = report.hosts.map((h) => {
-    if (h.verdict === 'ok') return `${label(h)} count ${h.answer?.currentCount ?? '?'}/${report.thresholds.criticalCount}`;
+    const count = `count ${h.answer?.currentCount ?? '?'}/${thresholds.activationCount}`;
+    if (h.verdict === 'ok') return `${label(h)} ${count}`;
     const step = h.steps.find((s) => s.verdict === 'critical' || s.verdict === 'warning');
-    const why = step ? `${step.step}: ${step.detail}` : `latency ${h.latencyMs?.toFixed(0)} ms`;
+    const limit = h.verdict === 'critical' ? thresholds.criticalLatencyMs : thresholds.warningLatencyMs;
+    const margin = step?.verdict === 'warning' ? `, under the warning margin ${thresholds.warningCount}`
+      : (thresholds.criticalCount ?? 0) > thresholds.activationCount ? `, under the critical margin ${thresholds.criticalCount}` : '';
+    const why = step?.step === 'count' ? `${count}${margin}`
+      : step ? `${STEP_LABELS[step.step]}: ${step.detail}`
+      : `latency ${h.latencyMs?.toFixed(0)} ms, over ${limit} ms`;
     return `${label(h)}${h.stale ? ' (stale record?)' : ''} ${why}`;
   });
   const healthy = report.hosts.filter((h) => h.verdict === 'ok').length;
@@ -325,7 +370,13 @@ export interface JudgeOptions {
   timeoutMs: number;
 }
 
+/** Microsecond precision is all a wall clock gives; more digits are float noise in JSON. */
+function rounded(steps: StepObservation[]): StepObservation[] {
+  return steps.map((s) => (s.latencyMs === null ? s : { ...s, latencyMs: Math.round(s.latencyMs * 1000) / 1000 }));
+}
+
 export function judgeProbe(probe: ProbeResult, options: JudgeOptions): CheckReport {
+  probe = { ...probe, discovery: rounded(probe.discovery), hosts: probe.hosts.map((h) => ({ ...h, steps: rounded(h.steps) })) };
   const discovery: CheckedStep[] = probe.discovery.map((s) =>
     s.ok || !s.problem
       ? { ...s, verdict: 'ok', cause: null, fix: null }

@@ -2,18 +2,7 @@
 // layer, with the cause and the fix under a failing step) and for monitoring systems (the
 // Nagios/Icinga plugin format: one status line, then performance data).
 
-import type { CheckedStep, CheckReport, CheckStepName, HostCheck, Verdict } from '../commands/check.js';
-
-const STEP_LABELS: Record<CheckStepName, string> = {
-  'dns-domain': 'DNS domain',
-  'srv-lookup': 'SRV lookup',
-  resolve: 'name resolution',
-  'tcp-connect': 'TCP connect',
-  'rpc-bind': 'RPC bind',
-  'kms-request': 'KMS request',
-  verify: 'response check',
-  count: 'current count',
-};
+import { STEP_LABELS, type CheckedStep, type CheckReport, type HostCheck, type Verdict } from '../commands/check.js';
 
 const MARKS: Record<Verdict, string> = { ok: '[ OK ]', warning: '[WARN]', critical: '[FAIL]', skipped: '[ -- ]' };
 export const NAGIOS_STATES: Record<CheckReport['verdict'], string> = { ok: 'OK', warning: 'WARNING', critical: 'CRITICAL' };
@@ -24,7 +13,7 @@ function latency(ms: number | null): string {
 
 function stepLines(step: CheckedStep, report: CheckReport): string[] {
   let detail = step.detail;
-  if (step.step === 'count' && step.verdict !== 'skipped') detail = `${step.detail}, threshold ${report.thresholds.criticalCount}`;
+  if (step.step === 'count' && step.verdict !== 'skipped') detail = `${step.detail}, threshold ${report.thresholds.activationCount}`;
   const lines = [`  ${MARKS[step.verdict]} ${STEP_LABELS[step.step].padEnd(16)} ${step.verdict === 'skipped' ? '' : detail}${latency(step.latencyMs)}`.trimEnd()];
   if (step.cause) lines.push(`         cause: ${step.cause}`);
   if (step.fix) lines.push(`         fix:   ${step.fix}`);
@@ -33,14 +22,16 @@ function stepLines(step: CheckedStep, report: CheckReport): string[] {
 
 function hostLines(host: HostCheck, report: CheckReport): string[] {
   const record = host.record ? ` (SRV priority ${host.record.priority}, weight ${host.record.weight})` : '';
-  const stale = host.stale ? ' — stale record? (remove it with /cdns on that host, or delete the record)' : '';
-  const total = host.latencyMs === null ? '' : `, ${host.latencyMs.toFixed(1)} ms`;
+  const stale = host.stale ? ' - stale record? (delete the SRV record; a host that still runs can withdraw it with slmgr /cdns)' : '';
+  const { warningLatencyMs, criticalLatencyMs } = report.thresholds;
+  const limits = [warningLatencyMs !== null ? `warning over ${warningLatencyMs} ms` : '', criticalLatencyMs !== null ? `critical over ${criticalLatencyMs} ms` : ''].filter(Boolean).join(', ');
+  const total = host.latencyMs === null ? '' : `, ${host.latencyMs.toFixed(1)} ms${limits ? ` (${limits})` : ''}`;
   return ['', `KMS host ${host.host}:${host.port}${record}: ${NAGIOS_STATES[host.verdict]}${total}${stale}`, ...host.steps.flatMap((s) => stepLines(s, report))];
 }
 
 export function renderCheckText(report: CheckReport): string[] {
   const lines = [
-    `KMS health check (${report.backend} backend) for ${report.product.name}: application ${report.product.applicationId}, threshold ${report.thresholds.criticalCount}`,
+    `KMS health check (${report.backend} backend) for ${report.product.name}: application ${report.product.applicationId}, threshold ${report.thresholds.activationCount}`,
     `Probe CMID ${report.clientMachineId} (${report.cmidSource === 'store' ? 'kept in the store: repeated checks count once on each host' : 'given with --cmid'})`,
   ];
   if (report.discovery.length > 0) {
@@ -49,7 +40,8 @@ export function renderCheckText(report: CheckReport): string[] {
     for (const r of report.records) lines.push(`         _vlmcs._tcp  priority ${r.priority}  weight ${r.weight}  port ${r.port}  ${r.target}`);
   }
   for (const host of report.hosts) lines.push(...hostLines(host, report));
-  lines.push('', `Result: ${NAGIOS_STATES[report.verdict]} — ${report.summary}`);
+  // ASCII only: Windows PowerShell 5.1 decodes captured output with the OEM code page.
+  lines.push('', `Result: ${NAGIOS_STATES[report.verdict]} - ${report.summary}`);
   return lines;
 }
 
@@ -77,9 +69,10 @@ export function renderCheckNagios(report: CheckReport): string[] {
       perf.push(`${label(`${name} total`)}=${ms(host.latencyMs)};${thresholds.warningLatencyMs ?? ''};${thresholds.criticalLatencyMs ?? ''};0;`);
     }
     if (host.answer) {
-      perf.push(`${label(`${name} count`)}=${host.answer.currentCount};${thresholds.warningCount === null ? '' : `${thresholds.warningCount}:`};${thresholds.criticalCount}:;0;`);
+      const critical = Math.max(thresholds.activationCount, thresholds.criticalCount ?? 0);
+      perf.push(`${label(`${name} count`)}=${host.answer.currentCount};${thresholds.warningCount === null ? '' : `${thresholds.warningCount}:`};${critical}:;0;`);
     }
   }
-  perf.push(`${label('threshold')}=${thresholds.criticalCount}`);
+  perf.push(`${label('threshold')}=${thresholds.activationCount}`);
   return [`KMS ${NAGIOS_STATES[report.verdict]} - ${report.summary} | ${perf.join(' ')}`];
 }

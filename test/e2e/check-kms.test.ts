@@ -80,7 +80,7 @@ describe('a named host', () => {
     const host = await replay({ delayMs: 300 });
     const r = await check([`127.0.0.1:${host.port}`, '--nagios', '--warning', ',50ms', '--critical', ',200ms']);
     expect(r.status).toBe(2);
-    expect(r.stdout).toMatch(/^KMS CRITICAL - .* latency \d+ ms \|.*total'=[\d.]+ms;50;200;0;/);
+    expect(r.stdout).toMatch(/^KMS CRITICAL - .* latency \d+ ms, over 200 ms \|.*total'=[\d.]+ms;50;200;0;/);
   });
 
   it('a refused port: TCP connect fails with the firewall fix', async () => {

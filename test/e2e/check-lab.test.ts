@@ -59,7 +59,7 @@ describe('a healthy lab', () => {
       expect(lines.some((line) => line.startsWith(`  [ OK ] ${step}`))).toBe(true);
     }
     expect(r.stdout).toContain('KMS host kms01.lab.test:1688 (SRV priority 0, weight 0): OK');
-    expect(r.stdout).toMatch(/Result: OK — kms01\.lab\.test:1688 count 31\/25\n$/);
+    expect(r.stdout).toMatch(/Result: OK - kms01\.lab\.test:1688 count 31\/25\n$/);
   });
 
   it('counts its own probe once, however often it runs (a stable CMID kept in the store)', async () => {
@@ -133,7 +133,7 @@ describe('the four common issues', () => {
     expect(count.verdict).toBe('critical');
     // 10 clients and the probe.
     expect(r.doc.result.hosts[0].answer.currentCount).toBe(11);
-    expect(count.cause).toContain('14 more unique CMID(s) needed');
+    expect(count.cause).toContain('14 more unique CMIDs needed');
     expect(count.cause).toContain('share one CMID and count once');
     expect(r.doc.error).toMatchObject({ hresult: '0xC004F038' });
   });
@@ -152,7 +152,62 @@ describe('the four common issues', () => {
     expect(r.doc.result.verdict).toBe('warning');
     expect(r.status).toBe(3);
     const text = await l.slmgr('check');
-    expect(text.stdout).toContain('KMS host kms-old.lab.test:1688 (SRV priority 0, weight 0): CRITICAL — stale record? (remove it with /cdns on that host, or delete the record)');
+    expect(text.stdout).toContain('KMS host kms-old.lab.test:1688 (SRV priority 0, weight 0): CRITICAL - stale record? (delete the SRV record; a host that still runs can withdraw it with slmgr /cdns)');
+  });
+});
+
+describe('thresholds and what the check looks at', () => {
+  it('a monitoring margin never hides a count clients cannot activate with', async () => {
+    const l = lab();
+    await l.host('kms01', WS2019_LAB_HOST_KEY, 10);
+    const r = await l.json('--warning', '30', '--critical', '5');
+    const count = r.doc.result.hosts[0].steps.find((s: { step: string }) => s.step === 'count');
+    expect(count.verdict).toBe('critical');
+    expect(count.cause).toContain('clients activate from 25');
+  });
+
+  it('a count above the threshold but under --warning is a warning, and says it is a margin', async () => {
+    const l = lab();
+    await l.host();
+    const r = await l.json('--warning', '40');
+    const count = r.doc.result.hosts[0].steps.find((s: { step: string }) => s.step === 'count');
+    expect(count.verdict).toBe('warning');
+    expect(count.cause).toContain('enough for clients to activate (25), but under the 40 set as the margin');
+    expect(r.doc.error).toMatchObject({ kind: 'soft-failure', id: 'checkWarning' });
+  });
+
+  it('a host that answered decides the exit code, whatever the order of the records', async () => {
+    const l = lab();
+    await l.host('kms01', WS2019_LAB_HOST_KEY, 3);
+    await l.slmgr('lab', 'dns', 'add', 'lab.test', 'old.lab.test', '--weight', '10');
+    const r = await l.json();
+    expect(r.status).toBe(2);
+    expect(r.doc.error).toMatchObject({ kind: 'licensing', hresult: '0xC004F038', hresultSigned: -1073418184 });
+  });
+
+  it('without a host, checks the /skms host the machine is set to use', async () => {
+    const l = lab();
+    await l.host();
+    await l.slmgr('/skms', 'kms01.lab.test:1688');
+    const r = await l.json();
+    expect(r.doc.result.discovery).toEqual([]);
+    expect(r.doc.result.hosts.map((h: { host: string; source: string }) => [h.host, h.source])).toEqual([['kms01.lab.test', 'argument']]);
+  });
+
+  it('a wrong port says which port the service listens on', async () => {
+    const l = lab();
+    await l.host();
+    const r = await l.json('kms01.lab.test:1689');
+    const tcp = r.doc.result.hosts[0].steps.find((s: { step: string }) => s.step === 'tcp-connect');
+    expect(tcp.problem).toMatchObject({ kind: 'wrong-port', listeningPort: 1688 });
+    expect(tcp.fix).toContain('Point clients at port 1688');
+  });
+
+  it('--json keeps stderr to one line: the report is in the document', async () => {
+    const l = lab();
+    await l.host('kms01', WS2019_LAB_HOST_KEY, 3);
+    const r = await l.json();
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
 
@@ -179,7 +234,14 @@ describe('monitoring mode (--nagios)', () => {
     await l.host('kms01', WS2019_LAB_HOST_KEY, 3);
     const r = await l.slmgr('check', '--nagios');
     expect(r.status).toBe(2);
-    expect(r.stdout).toMatch(/^KMS CRITICAL - kms01\.lab\.test:1688 count: 4 \|/);
+    expect(r.stdout).toMatch(/^KMS CRITICAL - kms01\.lab\.test:1688 count 4\/25 \|/);
+  });
+
+  it('3 UNKNOWN: a bad global option', async () => {
+    const l = lab();
+    const r = await l.slmgr('check', '--nagios', '--timeout', '0');
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/^KMS UNKNOWN - --timeout must be a duration/);
   });
 
   it('3 UNKNOWN: the check itself cannot run', async () => {

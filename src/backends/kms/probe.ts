@@ -36,28 +36,39 @@ function failedStep(step: StepObservation['step'], latencyMs: number | null, pro
   return { step, ok: false, latencyMs, detail: detail ?? ('message' in problem ? problem.message : problem.kind), problem };
 }
 
-function connectionProblem(error: KmsConnectionError, connected: boolean): Problem {
-  const message = error.message.replace(/^\S+: /, '');
-  if (connected) return { kind: 'no-answer', message };
+/** Short words for what happened; the cause sentence around them comes from the judgement. */
+const AFTER_CONNECT: Readonly<Record<KmsConnectionError['reason'], string>> = {
+  refused: 'refused the request',
+  reset: 'reset the connection',
+  closed: 'closed the connection without answering',
+  timeout: 'sent no complete answer before the timeout',
+  'connect-timeout': 'sent no complete answer before the timeout',
+  'name-not-found': 'could not be resolved',
+  unreachable: 'became unreachable',
+};
+
+function connectionProblem(error: KmsConnectionError, connected: boolean, connectTimeoutMs: number): Problem {
+  if (connected) return { kind: 'no-answer', message: AFTER_CONNECT[error.reason] };
   switch (error.reason) {
     case 'refused':
+      return { kind: 'port-closed', message: 'connection refused' };
     case 'reset':
     case 'closed':
-      return { kind: 'port-closed', message };
+      return { kind: 'port-closed', message: 'connection reset' };
     case 'connect-timeout':
     case 'timeout':
-      return { kind: 'port-filtered', message };
+      return { kind: 'port-filtered', message: `no answer within ${connectTimeoutMs} ms` };
     case 'name-not-found':
-      return { kind: 'name-not-found', message };
+      return { kind: 'name-not-found', message: 'no A/AAAA record' };
     case 'unreachable':
-      return { kind: 'unreachable', message };
+      return { kind: 'unreachable', message: error.message.replace(/^\S+: /, '') };
   }
 }
 
 function protocolProblem(error: KmsProtocolError): Problem {
   if (error.code === 'host-hresult' && error.hresult !== undefined) return { kind: 'host-error', hresult: error.hresult, message: error.message };
   if (error.code === 'verification-failed') return { kind: 'verification', checks: error.failedChecks, message: error.message };
-  if (error.code === 'truncated') return { kind: 'no-answer', message: error.message };
+  if (error.code === 'truncated') return { kind: 'no-answer', message: 'closed the connection in the middle of an answer' };
   return { kind: 'protocol', message: `${error.code}: ${error.message}` };
 }
 
@@ -100,7 +111,7 @@ async function probeHost(host: string, port: number, source: HostProbe['source']
     if (error instanceof InterruptedError) throw error;
     const step = connectedAt === null ? 'tcp-connect' : 'rpc-bind';
     const latency = elapsed(connectedAt ?? start);
-    if (error instanceof KmsConnectionError) probe.steps.push(failedStep(step, latency, connectionProblem(error, connectedAt !== null)));
+    if (error instanceof KmsConnectionError) probe.steps.push(failedStep(step, latency, connectionProblem(error, connectedAt !== null, options.connectTimeoutMs)));
     else if (error instanceof KmsProtocolError) probe.steps.push(failedStep(step, latency, protocolProblem(error)));
     else throw error;
     return probe;
@@ -138,7 +149,7 @@ async function probeHost(host: string, port: number, source: HostProbe['source']
     } else if (error instanceof KmsProtocolError) {
       probe.steps.push(failedStep('kms-request', latency, protocolProblem(error)));
     } else if (error instanceof KmsConnectionError) {
-      probe.steps.push(failedStep('kms-request', latency, connectionProblem(error, true)));
+      probe.steps.push(failedStep('kms-request', latency, connectionProblem(error, true, options.connectTimeoutMs)));
     } else {
       throw error;
     }

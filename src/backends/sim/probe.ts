@@ -16,6 +16,8 @@ export interface LabProbeOptions {
   product: CheckProduct;
   clientMachineId: string;
   workstationName: string;
+  /** --protocol: what the request would be sent as (the simulated host answers any version). */
+  protocolVersion?: 4 | 5 | 6;
 }
 
 const elapsed = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
@@ -40,9 +42,14 @@ function probeLabHost(sim: SimContext, batch: ActivationBatch, host: string, por
     probe.steps.push(failed('tcp-connect', elapsed(start), { kind: 'port-filtered', message: 'the firewall rule "Key Management Service (TCP-In)" blocks it' }, 'blocked by the host firewall'));
     return probe;
   }
-  if (hostProducts.length === 0 || machine.kmsListeningPort !== port) {
-    const why = hostProducts.length === 0 ? 'no activated KMS host key on this machine' : `the KMS service listens on ${machine.kmsListeningPort}`;
+  if (hostProducts.length === 0) {
+    const why = 'no activated KMS host key on this machine';
     probe.steps.push(failed('tcp-connect', elapsed(start), { kind: 'port-closed', message: why }, `refused: ${why}`));
+    return probe;
+  }
+  if (machine.kmsListeningPort !== port) {
+    const why = `the KMS service listens on ${machine.kmsListeningPort}`;
+    probe.steps.push(failed('tcp-connect', elapsed(start), { kind: 'wrong-port', listeningPort: machine.kmsListeningPort, message: why }, `refused: ${why}`));
     return probe;
   }
   probe.steps.push({ step: 'tcp-connect', ok: true, latencyMs: elapsed(start), detail: `${machine.ipAddress ?? host}:${port}` });
@@ -75,10 +82,10 @@ function probeLabHost(sim: SimContext, batch: ActivationBatch, host: string, por
     currentCount: answered.currentCount,
     activationIntervalMinutes: machine.vlActivationInterval,
     renewalIntervalMinutes: machine.vlRenewalInterval,
-    protocolVersion: product.protocolVersion,
+    protocolVersion: options.protocolVersion ?? product.protocolVersion,
   };
   probe.steps.push(
-    { step: 'kms-request', ok: true, latencyMs: elapsed(start), detail: `V${product.protocolVersion} (simulated host)` },
+    { step: 'kms-request', ok: true, latencyMs: elapsed(start), detail: `V${probe.answer.protocolVersion} (simulated host)` },
     { step: 'verify', ok: true, latencyMs: null, detail: `ePID ${probe.answer.extendedPid}` },
     { step: 'count', ok: true, latencyMs: null, detail: `${answered.currentCount}` },
   );
