@@ -79,7 +79,7 @@ export interface KmsActivationResponse {
 /** The host's answer to a version it does not speak (vlmcsd, and per its notes genuine hosts). */
 export const KMS_E_UNSUPPORTED_VERSION = 0x8007000d;
 
-// vlmcs starts at 2 and Windows hosts accept any value; matching it keeps replays byte-exact.
+// vlmcs starts at 2 and hosts echo whatever the client sends; matching vlmcs keeps replays byte-exact.
 const FIRST_CALL_ID = 2;
 const WINDOWS_SYNTAXES: readonly TransferSyntax[] = ['NDR32', 'NDR64', 'BTFN'];
 
