@@ -11,9 +11,18 @@ export class HResultError extends Error {
   override readonly name = 'HResultError';
   /** Unsigned 32-bit value, e.g. 0xC004F050. */
   readonly hresult: number;
-  constructor(hresult: number, detail?: string) {
+  /**
+   * The text slmgr prints after the code when it is not an SPP HRESULT but a COM error with its
+   * own description (e.g. ADODB.Stream's "File could not be opened."); absent for SPP codes.
+   */
+  readonly slmgrText?: string;
+  /** Why, for a person: printed on stderr after slmgr's line, never part of it. */
+  readonly diagnostic?: string;
+  constructor(hresult: number, detail?: string, options: { slmgrText?: string; diagnostic?: string } = {}) {
     super(detail ?? `HRESULT 0x${(hresult >>> 0).toString(16).toUpperCase().padStart(8, '0')}`);
     this.hresult = hresult >>> 0;
+    if (options.slmgrText !== undefined) this.slmgrText = options.slmgrText;
+    if (options.diagnostic !== undefined) this.diagnostic = options.diagnostic;
   }
 }
 
@@ -40,15 +49,6 @@ export class NetworkError extends Error {
   }
 }
 
-/** A switch slmgr has that a later issue implements. Never a silent no-op. */
-export class NotImplementedError extends Error {
-  override readonly name = 'NotImplementedError';
-  readonly feature: string;
-  constructor(feature: string, message: string) {
-    super(message);
-    this.feature = feature;
-  }
-}
 
 /** A global option (--store, --now, …) or environment value is not acceptable. */
 export class OptionError extends Error {

@@ -26,4 +26,4 @@ export { parseCommandLine } from './cli/argv.js';
 export { normalizeProductKey, parseProductKey, partialProductKey, maskProductKey, type ParsedProductKey } from './licensing/product-key.js';
 export { catalogRows, findCatalogByKey, findCatalogBySkuId, isPublicGvlk, type CatalogRow } from './licensing/catalog.js';
 export { formatErrorLine, slmgrErrorText, sdkMessage, signedHResult } from './licensing/hresult.js';
-export { HResultError, InterruptedError, NetworkError, NotImplementedError, OptionError, SoftFailure, StoreError, UsageError } from './errors.js';
+export { HResultError, InterruptedError, NetworkError, OptionError, SoftFailure, StoreError, UsageError } from './errors.js';

@@ -156,5 +156,11 @@ function parseSlmgr(args: readonly string[]): SlmgrInvocation {
 
 export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   const { flags, errors, rest } = extractFlags(argv);
-  return { flags, flagErrors: errors, invocation: parseSlmgr(rest) };
+  const invocation = parseSlmgr(rest);
+  // `lab clients --domain` names the clients' domain: the lab's own option, not the kms backend's.
+  if (invocation.kind === 'extension' && invocation.name === 'lab' && flags.domain !== undefined) {
+    invocation.args.push('--domain', flags.domain);
+    delete flags.domain;
+  }
+  return { flags, flagErrors: errors, invocation };
 }

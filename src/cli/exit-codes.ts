@@ -13,7 +13,6 @@ export type Outcome =
   | { kind: 'soft-failure' }
   | { kind: 'store' }
   | { kind: 'network'; hresult: number }
-  | { kind: 'not-implemented' }
   | { kind: 'internal' }
   | { kind: 'interrupted' }
   /** stdout could not be written (the command itself ran). */
@@ -26,14 +25,12 @@ export const POSIX_EXIT_CODES = {
   'soft-failure': 3,
   store: 4,
   network: 5,
-  'not-implemented': 6,
   internal: 70,
   output: 74,
   interrupted: 130,
 } as const satisfies Record<Outcome['kind'], number>;
 
 const E_FAIL = 0x80004005;
-const E_NOTIMPL = 0x80004001;
 const E_UNEXPECTED = 0x8000ffff;
 const ERROR_CANCELLED_HRESULT = 0x800704c7;
 
@@ -51,8 +48,6 @@ export function exitCodeFor(outcome: Outcome, mode: ExitCodeMode): number {
     // slmgr has no such failures; these HRESULTs are the closest Windows meanings.
     case 'store':
       return signedHResult(E_FAIL);
-    case 'not-implemented':
-      return signedHResult(E_NOTIMPL);
     case 'internal':
     case 'output':
       return signedHResult(E_UNEXPECTED);

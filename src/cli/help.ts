@@ -32,10 +32,10 @@ export function helpLines(version: string): string[] {
     '',
     'Lab tooling for the simulated KMS world (the sim backend): slmgr lab --help',
     '  machines, dns list|add|remove, events, firewall, new-cmid, clone-cmid, domain, publish-domains,',
-    '  clients, advance. See docs/lab.md.',
+    '  clients, advance, install-tokens, export-cilx, import-cilx. See docs/lab.md.',
     '',
     'Exit codes: 0 success, 1 usage, 2 licensing error (HRESULT), 3 slmgr "soft" error, 4 store,',
-    '5 network, 6 not implemented yet, 70 internal error, 130 interrupted. See docs/exit-codes.md.',
+    '5 network, 70 internal error, 130 interrupted. See docs/exit-codes.md.',
     'The kms backend: docs/kms.md.',
   ];
 }

@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import type { LabContext, LabResult } from '../commands/lab.js';
 import { UsageError } from '../errors.js';
+import { readCilxFile, writeCilxFile } from './cilx-files.js';
 
 export type LabAction = (lab: LabContext, commands: typeof import('../commands/lab.js')) => LabResult;
 
@@ -58,6 +59,21 @@ export function parseLab(args: readonly string[]): LabInvocation {
     .action((machine: string, domains: string[]) => choose('lab publish-domains', (lab, c) => c.setPublishDomains(lab, machine, domains)));
   program.command('advance <duration>').description('let lab time pass (e.g. 7d, 12h): clients activate and renew as their intervals say')
     .action((duration: string) => choose('lab advance', (lab, c) => c.advance(lab, duration)));
+  program.command('install-tokens <machine>').description('install the lab token set (issuance licences and certificates, LAB ONLY) on a machine, for /lil, /ltc and /fta')
+    .action((machine: string) => choose('lab install-tokens', (lab, c) => c.installLabTokens(lab, machine)));
+  program.command('phone-activate <installationId>').description('the lab telephone activation centre: the Confirmation ID for an Installation ID (/dti, /ad-activation-get-iid), for /atp and /ad-activation-apply-cid')
+    .action((installationId: string) => choose('lab phone-activate', (lab, c) => c.phoneActivate(lab, installationId)));
+  program.command('export-cilx <file>').description('write the lab machines and their products to a VAMT-style .cilx file (docs/cilx.md)')
+    .action((file: string) => choose('lab export-cilx', (lab, c) => {
+      const { xml, computers, products } = c.exportCilx(lab);
+      writeCilxFile(file, xml);
+      return { kind: 'lab-cilx-exported', file, computers, products };
+    }));
+  program.command('import-cilx <file>').description('read lab machines and their products from a .cilx file (docs/cilx.md)')
+    .action((file: string) => choose('lab import-cilx', (lab, c) => {
+      const bytes = readCilxFile(file, c.CILX_MAX_BYTES);
+      return { kind: 'lab-cilx-imported', file, ...c.importCilx(lab, c.decodeCilxBytes(bytes)) };
+    }));
   program.command('clients').description('create N clients with a product key, and activate them')
     .requiredOption('--count <n>', 'how many clients')
     .requiredOption('--key <key>', 'the product key to install (a public GVLK)')

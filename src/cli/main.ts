@@ -11,7 +11,7 @@ import { labClockOffset } from '../backends/sim/lab.js';
 import { isLocalMachineName, resolveMachine, type CommandContext } from '../commands/context.js';
 import type { KmsActivationOutcome } from '../backends/kms/activation.js';
 import type { KmsTransport } from '../backends/kms/transport.js';
-import { HResultError, InterruptedError, MachineUnreachableError, NetworkError, NotImplementedError, OptionError, SoftFailure, StoreError, UsageError } from '../errors.js';
+import { HResultError, InterruptedError, MachineUnreachableError, NetworkError, OptionError, SoftFailure, StoreError, UsageError } from '../errors.js';
 import { renderJson, type JsonError } from '../render/json.js';
 import { message } from '../render/messages.js';
 import { renderText } from '../render/text.js';
@@ -20,6 +20,7 @@ import { exitCodeFor, POSIX_EXIT_CODES, type Outcome } from './exit-codes.js';
 import { helpLines } from './help.js';
 import { DEFAULT_NETWORK_OPTIONS, resolveOptions, useColor, wantsJson, type RunOptions } from './options.js';
 import { usageLines } from './switches.js';
+import { readFilePrefix } from './file-access.js';
 import { RPC_S_SERVER_UNAVAILABLE, SL_E_VL_BINDING_SERVICE_UNAVAILABLE, SL_E_VL_NOT_ENOUGH_COUNT } from '../licensing/hresult-codes.js';
 import type { StoreTx } from '../store/store.js';
 
@@ -132,9 +133,9 @@ async function errorReport(error: unknown, command: string | null): Promise<Repo
   if (error instanceof HResultError || error instanceof NetworkError) {
     // The message tables are large; only a failing command needs them.
     const { formatErrorLine, hex, signedHResult } = await import('../licensing/hresult.js');
-    const line = formatErrorLine(error.hresult);
+    const line = error instanceof HResultError && error.slmgrText !== undefined ? `Error: 0x${hex(error.hresult)} ${error.slmgrText}` : formatErrorLine(error.hresult);
     const kind = error instanceof HResultError ? 'licensing' : 'network';
-    const diagnostics = error instanceof NetworkError ? [`slmgr: ${error.message}`] : [];
+    const diagnostics = error instanceof NetworkError ? [`slmgr: ${error.message}`] : error instanceof HResultError && error.diagnostic !== undefined ? [`slmgr: ${error.diagnostic}`] : [];
     return {
       ...base,
       outcome: { kind, hresult: error.hresult },
@@ -156,9 +157,6 @@ async function errorReport(error: unknown, command: string | null): Promise<Repo
   }
   if (error instanceof StoreError) {
     return { ...base, outcome: { kind: 'store' }, lines: [], error: { kind: 'store', reason: error.reason, path: error.path, message: error.message }, diagnostics: [`slmgr: ${error.message}`] };
-  }
-  if (error instanceof NotImplementedError) {
-    return { ...base, outcome: { kind: 'not-implemented' }, lines: [], error: { kind: 'not-implemented', feature: error.feature, message: error.message }, diagnostics: [`slmgr: ${error.message}`] };
   }
   if (error instanceof InterruptedError) {
     return { ...base, outcome: { kind: 'interrupted' }, lines: [], error: { kind: 'interrupted', message: error.message }, diagnostics: [`slmgr: ${error.message}`] };
@@ -187,12 +185,6 @@ async function runSwitch(invocation: Extract<SlmgrInvocation, { kind: 'switch' }
   // The store's modules load while the command's do.
   const storeModules = Promise.all([import('../store/store.js'), import('../store/location.js')]);
   const command = await loadCommand(spec.name);
-  if (!command) {
-    throw new NotImplementedError(
-      `/${spec.name}`,
-      `/${spec.name} is recognised but not implemented yet (planned in issue #${spec.pendingIssue}); nothing was changed.`,
-    );
-  }
   await storeModules;
   const store = await openStore(options, io, options.now ?? Date.now());
   try {
@@ -207,7 +199,7 @@ function commandContext(tx: StoreTx, invocation: Extract<SlmgrInvocation, { kind
   const now = options.now ?? Date.now() + labClockOffset(tx);
   const machine = resolveMachine(tx, invocation.machine, io.hostname, invocation.spec.readOnly === true);
   target.machine = machine.name;
-  return { tx, machine, now, randomUUID, random: io.kmsInputs?.random ?? Math.random };
+  return { tx, machine, now, randomUUID, random: io.kmsInputs?.random ?? Math.random, readFile: readFilePrefix };
 }
 
 async function switchReport(command: string, machine: string, result: CommandResult, diagnostics: string[] = []): Promise<Report> {

@@ -16,8 +16,6 @@ export interface SwitchSpec {
   readonly group: SwitchGroup;
   /** slmgr prints an empty line after this entry in its usage text. */
   readonly blankAfter?: boolean;
-  /** The issue that implements it; absent when it works today. */
-  readonly pendingIssue?: number;
   /** Only reads: on an unknown lab machine it fails as slmgr does for an unreachable computer. */
   readonly readOnly?: boolean;
 }
@@ -32,14 +30,14 @@ export const SWITCHES: readonly SwitchSpec[] = [
   { name: 'xpr', params: ACT_ID, required: [], optional: 1, usage: 'Expiration date for current license state', group: 'global', blankAfter: true, readOnly: true },
 
   { name: 'cpky', params: '', required: [], optional: 0, usage: 'Clear product key from the registry (prevents disclosure attacks)', group: 'advanced' },
-  { name: 'ilc', params: '<License file>', required: ['<License file>'], optional: 0, usage: 'Install license', group: 'advanced', pendingIssue: 6 },
-  { name: 'rilc', params: '', required: [], optional: 0, usage: 'Re-install system license files', group: 'advanced', pendingIssue: 6 },
+  { name: 'ilc', params: '<License file>', required: ['<License file>'], optional: 0, usage: 'Install license', group: 'advanced' },
+  { name: 'rilc', params: '', required: [], optional: 0, usage: 'Re-install system license files', group: 'advanced' },
   { name: 'rearm', params: '', required: [], optional: 0, usage: 'Reset the licensing status of the machine', group: 'advanced' },
   { name: 'rearm-app', params: '<Application ID>', required: ['<Application ID>'], optional: 0, usage: 'Reset the licensing status of the given app', group: 'advanced' },
   { name: 'rearm-sku', params: '<Activation ID>', required: ['<Activation ID>'], optional: 0, usage: 'Reset the licensing status of the given sku', group: 'advanced' },
   { name: 'upk', params: ACT_ID, required: [], optional: 1, usage: 'Uninstall product key', group: 'advanced', blankAfter: true },
-  { name: 'dti', params: ACT_ID, required: [], optional: 1, usage: 'Display Installation ID for offline activation', group: 'advanced', pendingIssue: 6, readOnly: true },
-  { name: 'atp', params: '<Confirmation ID> [Activation ID]', required: ['<Confirmation ID>'], optional: 1, usage: 'Activate product with user-provided Confirmation ID', group: 'advanced', blankAfter: true, pendingIssue: 6 },
+  { name: 'dti', params: ACT_ID, required: [], optional: 1, usage: 'Display Installation ID for offline activation', group: 'advanced', readOnly: true },
+  { name: 'atp', params: '<Confirmation ID> [Activation ID]', required: ['<Confirmation ID>'], optional: 1, usage: 'Activate product with user-provided Confirmation ID', group: 'advanced', blankAfter: true },
 
   { name: 'skms', params: '<Name[:Port] | : port> [Activation ID]', required: ['<Name[:Port] | : port>'], optional: 1, usage: 'Set the name and/or the port for the KMS computer this machine will use. IPv6 address must be specified in the format [hostname]:port', group: 'kms-client' },
   { name: 'ckms', params: ACT_ID, required: [], optional: 1, usage: 'Clear name of KMS computer used (sets the port to the default)', group: 'kms-client' },
@@ -48,10 +46,10 @@ export const SWITCHES: readonly SwitchSpec[] = [
   { name: 'skhc', params: '', required: [], optional: 0, usage: 'Enable KMS host caching', group: 'kms-client' },
   { name: 'ckhc', params: '', required: [], optional: 0, usage: 'Disable KMS host caching', group: 'kms-client', blankAfter: true },
 
-  { name: 'lil', params: '', required: [], optional: 0, usage: 'List installed Token-based Activation Issuance Licenses', group: 'token', pendingIssue: 6, readOnly: true },
-  { name: 'ril', params: '<ILID> <ILvID>', required: ['<ILID> <ILvID>', '<ILID> <ILvID>'], optional: 0, usage: 'Remove installed Token-based Activation Issuance License', group: 'token', pendingIssue: 6 },
-  { name: 'ltc', params: '', required: [], optional: 0, usage: 'List Token-based Activation Certificates', group: 'token', pendingIssue: 6, readOnly: true },
-  { name: 'fta', params: '<Certificate Thumbprint> [<PIN>]', required: ['<Certificate Thumbprint> [<PIN>]'], optional: 1, usage: 'Force Token-based Activation', group: 'token', blankAfter: true, pendingIssue: 6 },
+  { name: 'lil', params: '', required: [], optional: 0, usage: 'List installed Token-based Activation Issuance Licenses', group: 'token', readOnly: true },
+  { name: 'ril', params: '<ILID> <ILvID>', required: ['<ILID> <ILvID>', '<ILID> <ILvID>'], optional: 0, usage: 'Remove installed Token-based Activation Issuance License', group: 'token' },
+  { name: 'ltc', params: '', required: [], optional: 0, usage: 'List Token-based Activation Certificates', group: 'token', readOnly: true },
+  { name: 'fta', params: '<Certificate Thumbprint> [<PIN>]', required: ['<Certificate Thumbprint> [<PIN>]'], optional: 1, usage: 'Force Token-based Activation', group: 'token', blankAfter: true },
 
   { name: 'sprt', params: '<Port>', required: ['<Port>'], optional: 0, usage: 'Set TCP port KMS will use to communicate with clients', group: 'kms' },
   { name: 'sai', params: '<Activation Interval>', required: ['<Activation Interval>'], optional: 0, usage: 'Set interval (minutes) for unactivated clients to attempt KMS connection. The activation interval must be between 15 minutes (min) and 30 days (max) although the default (2 hours) is recommended.', group: 'kms' },
@@ -62,11 +60,11 @@ export const SWITCHES: readonly SwitchSpec[] = [
   { name: 'cpri', params: '', required: [], optional: 0, usage: 'Set KMS priority to low', group: 'kms' },
   { name: 'act-type', params: '[Activation-Type] [Activation ID]', required: [], optional: 2, usage: 'Set activation type to 1 (for AD) or 2 (for KMS) or 3 (for Token) or 0 (for all).', group: 'kms', blankAfter: true },
 
-  { name: 'ad-activation-online', params: '<Product Key> [Activation Object name]', required: ['<Product Key>'], optional: 1, usage: 'Activate AD (Active Directory) forest with user-provided product key', group: 'ad', pendingIssue: 6 },
-  { name: 'ad-activation-get-iid', params: '<Product Key>', required: ['<Product Key>'], optional: 0, usage: 'Display Installation ID for AD (Active Directory) forest', group: 'ad', pendingIssue: 6 },
-  { name: 'ad-activation-apply-cid', params: '<Product Key> <Confirmation ID> [Activation Object name]', required: ['<Product Key>', '<Confirmation ID>'], optional: 1, usage: 'Activate AD (Active Directory) forest with user-provided product key and Confirmation ID', group: 'ad', pendingIssue: 6 },
-  { name: 'ao-list', params: '', required: [], optional: 0, usage: 'Display Activation Objects in AD (Active Directory)', group: 'ad', pendingIssue: 6, readOnly: true },
-  { name: 'del-ao', params: '<Activation Object DN | Activation Object RDN>', required: ['<Activation Object DN | Activation Object RDN>'], optional: 0, usage: 'Delete Activation Objects in AD (Active Directory) for user-provided Activation Object', group: 'ad', pendingIssue: 6 },
+  { name: 'ad-activation-online', params: '<Product Key> [Activation Object name]', required: ['<Product Key>'], optional: 1, usage: 'Activate AD (Active Directory) forest with user-provided product key', group: 'ad' },
+  { name: 'ad-activation-get-iid', params: '<Product Key>', required: ['<Product Key>'], optional: 0, usage: 'Display Installation ID for AD (Active Directory) forest', group: 'ad', readOnly: true },
+  { name: 'ad-activation-apply-cid', params: '<Product Key> <Confirmation ID> [Activation Object name]', required: ['<Product Key>', '<Confirmation ID>'], optional: 1, usage: 'Activate AD (Active Directory) forest with user-provided product key and Confirmation ID', group: 'ad' },
+  { name: 'ao-list', params: '', required: [], optional: 0, usage: 'Display Activation Objects in AD (Active Directory)', group: 'ad', readOnly: true },
+  { name: 'del-ao', params: '<Activation Object DN | Activation Object RDN>', required: ['<Activation Object DN | Activation Object RDN>'], optional: 0, usage: 'Delete Activation Objects in AD (Active Directory) for user-provided Activation Object', group: 'ad' },
 ];
 
 const BY_NAME = new Map(SWITCHES.map((s) => [s.name, s]));

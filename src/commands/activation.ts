@@ -7,7 +7,7 @@
 // the hosts, and `recordKmsActivation` writes the answers — nothing at all when the first fails.
 
 import type { KmsActivationOutcome, KmsActivationTarget, KmsAttempt } from '../backends/kms/activation.js';
-import { activateHostKey, activateKmsClient, type ActivationOutcome, type ReachedHost } from '../backends/sim/activation.js';
+import { activateProduct, type ActivationOutcome, type ReachedHost } from '../backends/sim/activation.js';
 import { cachedKmsHost, fixedKmsHost, kmsLookupDomain } from '../discovery/candidates.js';
 import { OptionError, SoftFailure } from '../errors.js';
 import type { KmsProtocolVersion } from '../kms/messages.js';
@@ -61,9 +61,7 @@ export function activate(ctx: CommandContext, args: readonly string[]): Activati
   const products: ProductActivation[] = [];
   for (const product of activationTargets(ctx, args)) {
     if (configuredActivationType(product, ctx.machine) === TOKEN_ONLY) return { kind: 'activation', tokenOnly: true, products, failure: null };
-    const outcome: ActivationOutcome = product.hostKeyType !== null
-      ? activateHostKey(sim, ctx.machine, product)
-      : activateKmsClient(sim, ctx.machine, product);
+    const outcome: ActivationOutcome = activateProduct(sim, ctx.machine, product);
     products.push({
       activationId: product.skuId,
       name: product.name,
@@ -101,7 +99,8 @@ export function planKmsActivation(ctx: CommandContext, args: readonly string[], 
   for (const product of activationTargets(ctx, args)) {
     if (configuredActivationType(product, ctx.machine) === TOKEN_ONLY) return { targets, tokenOnly: true };
     if (product.hostKeyType !== null || product.kmsCountedId === null) {
-      throw new OptionError(`${product.name} has a KMS host key: host keys activate with Microsoft, which the kms backend does not contact (use the lab, --backend sim); nothing was changed`);
+      const what = product.hostKeyType !== null ? 'a KMS host key: host keys' : `a ${product.channel ?? 'non-KMS'} key: such keys`;
+      throw new OptionError(`${product.name} has ${what} activate with Microsoft, which the kms backend does not contact (use the lab, --backend sim); nothing was changed`);
     }
     const license = effectiveLicense(product, ctx.now);
     targets.push({

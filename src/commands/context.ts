@@ -15,13 +15,18 @@ export interface CommandContext {
   readonly randomUUID: () => string;
   /** Uniform in [0, 1): RFC 2782's weighted choice among equal-priority KMS hosts. */
   readonly random: () => number;
+  /**
+   * Reads at most `limit` bytes of a file (a path relative to the working directory), for /ilc;
+   * throws when it cannot be read. Absent where no file system is offered.
+   */
+  readonly readFile?: (path: string, limit: number) => Uint8Array;
 }
 
-/** Names that mean "this computer" to slmgr users. */
+/** Names that mean "this computer" to slmgr users (an empty name too: WMI connects locally for ""). */
 export function isLocalMachineName(name: string, hostname: string): boolean {
   const lower = name.toLowerCase();
   const host = hostname.toLowerCase();
-  return ['.', 'localhost', '127.0.0.1', '::1', '[::1]', host].includes(lower) || lower.startsWith(`${host}.`);
+  return ['', '.', 'localhost', '127.0.0.1', '::1', '[::1]', host].includes(lower) || lower.startsWith(`${host}.`);
 }
 
 /**
@@ -33,9 +38,11 @@ export function resolveMachine(tx: StoreTx, name: string | undefined, hostname: 
   const existing = tx.findMachine(name) ?? tx.findMachineByAddress(name);
   if (existing) return existing;
   if (readOnly) throw new MachineUnreachableError(name, RPC_S_SERVER_UNAVAILABLE);
-  // A fully qualified name says which domain the new machine joins.
+  // A fully qualified name says which domain the new machine joins, unless its short name is taken
+  // by a machine elsewhere (kms01.corp.test while kms01 is in lab.test): then the full name is its name.
   const dot = /^[\d.]+$/.test(name) ? -1 : name.indexOf('.');
-  return dot > 0 ? createLabMachine(tx, name.slice(0, dot), name.slice(dot + 1).toLowerCase()) : createLabMachine(tx, name);
+  if (dot > 0 && !tx.findMachine(name.slice(0, dot))) return createLabMachine(tx, name.slice(0, dot), name.slice(dot + 1).toLowerCase());
+  return createLabMachine(tx, name);
 }
 
 export function normaliseGuid(value: string): string {

@@ -8,6 +8,8 @@ import { configuredActivationType, effectiveLicense, LICENSE_STATUS_NAMES, minut
 import type { MachineRow, ProductRow } from '../store/types.js';
 import { COUNT_CAP, COUNT_WINDOW_MS, DEFAULT_KMS_PORT } from '../licensing/kms.js';
 import { normaliseGuid, type CommandContext } from './context.js';
+import { currentTokenActivation, type TokenActivationView } from './token.js';
+import { adActivationView, type AdActivationView } from '../backends/sim/ad-record.js';
 
 const ACTIVATION_TYPES = ['All', 'AD', 'KMS', 'Token'] as const;
 export type ActivationTypeName = (typeof ACTIVATION_TYPES)[number];
@@ -79,6 +81,10 @@ export interface ProductView {
   kmsClient: KmsClientView | null;
   /** Present when the product runs a KMS host key (IsKeyManagementServiceMachine). */
   kmsHost: KmsHostView | null;
+  /** Present while the product's most recent activation is a token-based one (/fta). */
+  tokenActivation: TokenActivationView | null;
+  /** Present while the product's most recent activation went through Active Directory (an AO of its forest). */
+  adActivation: AdActivationView | null;
 }
 
 export interface DisplayResult {
@@ -153,7 +159,7 @@ function kmsHostView(product: ProductRow, machine: MachineRow, currentCount: num
 }
 
 /** `currentCount` is the host's count for this product's application; null for a non-host product. */
-export function productView(product: ProductRow, machine: MachineRow, now: number, currentCount: number | null = null): ProductView {
+export function productView(product: ProductRow, machine: MachineRow, now: number, currentCount: number | null = null, tokenActivation: TokenActivationView | null = null): ProductView {
   const license = effectiveLicense(product, now);
   const isWindows = product.applicationId === WINDOWS_APP_ID;
   return {
@@ -177,6 +183,8 @@ export function productView(product: ProductRow, machine: MachineRow, now: numbe
     trustedTime: new Date(now).toISOString(),
     kmsClient: product.description.includes('VOLUME_KMSCLIENT') ? kmsClientView(product, machine, license.status) : null,
     kmsHost: product.hostKeyType !== null && currentCount !== null ? kmsHostView(product, machine, currentCount) : null,
+    tokenActivation,
+    adActivation: null,
   };
 }
 
@@ -206,7 +214,10 @@ function viewWithCount(ctx: CommandContext, product: ProductRow): ProductView {
   const count = product.hostKeyType === null
     ? null
     : ctx.tx.countKmsClients(ctx.machine.id, product.applicationId, ctx.now - COUNT_WINDOW_MS, COUNT_CAP);
-  return productView(product, ctx.machine, ctx.now, count);
+  const view = productView(product, ctx.machine, ctx.now, count, currentTokenActivation(ctx.tx, product));
+  // AD-based activation (src/backends/sim/ad.ts): the AD client block replaces the KMS one.
+  const adActivation = view.kmsClient === null ? null : adActivationView(ctx.tx, product);
+  return adActivation === null ? view : { ...view, adActivation, kmsClient: view.kmsClient && { ...view.kmsClient, activation: null } };
 }
 
 export function displayLicenseInformation(ctx: CommandContext, args: readonly string[]): DisplayResult {

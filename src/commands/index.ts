@@ -7,6 +7,10 @@ import type { ActivationTypeResult, HostCachingResult, KmsSettingResult } from '
 import type { RearmResult } from './rearm.js';
 import type { ActivationResult } from './activation.js';
 import type { KmsHostSettingResult } from './kms-host.js';
+import type { TokenResult } from './token.js';
+import type { TelephoneResult } from './telephone.js';
+import type { AdCommandResult } from './ad-activation.js';
+import type { InstallLicenseFileResult, ReinstallLicenseFilesResult } from './license-files.js';
 import type { CommandContext } from './context.js';
 
 export type CommandResult =
@@ -20,7 +24,12 @@ export type CommandResult =
   | ActivationTypeResult
   | RearmResult
   | ActivationResult
-  | KmsHostSettingResult;
+  | KmsHostSettingResult
+  | InstallLicenseFileResult
+  | ReinstallLicenseFilesResult
+  | TokenResult
+  | TelephoneResult
+  | AdCommandResult;
 
 export type Command = (ctx: CommandContext, args: readonly string[]) => CommandResult;
 
@@ -30,11 +39,17 @@ const kmsClient = () => import('./kms-client.js');
 const rearm = () => import('./rearm.js');
 const activation = () => import('./activation.js');
 const kmsHost = () => import('./kms-host.js');
+const licenseFiles = () => import('./license-files.js');
+const token = () => import('./token.js');
+const telephone = () => import('./telephone.js');
+const adActivation = () => import('./ad-activation.js');
 
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   ipk: async () => (await productKey()).installProductKey,
   upk: async () => (await productKey()).uninstallProductKey,
   cpky: async () => (await productKey()).clearProductKeyFromRegistry,
+  ilc: async () => (await licenseFiles()).installLicenseFile,
+  rilc: async () => (await licenseFiles()).reinstallLicenseFiles,
   dli: async () => (await display()).displayLicenseInformation,
   dlv: async () => (await display()).displayDetailedLicenseInformation,
   xpr: async () => (await display()).expirationDate,
@@ -56,9 +71,23 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   cdns: async () => (await kmsHost()).disableDnsPublishing,
   spri: async () => (await kmsHost()).setNormalPriority,
   cpri: async () => (await kmsHost()).setLowPriority,
+  lil: async () => (await token()).listIssuanceLicenses,
+  ril: async () => (await token()).removeIssuanceLicense,
+  ltc: async () => (await token()).listTokenCertificates,
+  fta: async () => (await token()).forceTokenActivation,
+  dti: async () => (await telephone()).displayInstallationId,
+  atp: async () => (await telephone()).depositConfirmationId,
+  'ad-activation-online': async () => (await adActivation()).activateForestOnline,
+  'ad-activation-get-iid': async () => (await adActivation()).forestInstallationIdFor,
+  'ad-activation-apply-cid': async () => (await adActivation()).activateForestByPhone,
+  'ao-list': async () => (await adActivation()).listForestActivationObjects,
+  'del-ao': async () => (await adActivation()).deleteForestActivationObject,
 };
 
-export function loadCommand(switchName: string): Promise<Command> | undefined {
-  return COMMANDS[switchName]?.();
+export function loadCommand(switchName: string): Promise<Command> {
+  const load = COMMANDS[switchName];
+  // The switch table and this registry are checked against each other by test/cli/switches.test.ts.
+  if (!load) throw new Error(`no command for the switch /${switchName}`);
+  return load();
 }
 

@@ -10,6 +10,13 @@ import type { EventRow, MachineRow } from '../store/types.js';
 import type { CommandContext } from './context.js';
 import { parsePort } from './kms-client.js';
 import { installPreparedKey, prepareProductKey } from './product-key.js';
+import type { LabTokensInstalledResult } from './token-lab.js';
+import type { PhoneCentreResult } from './phone-centre.js';
+import type { CilxResult } from './cilx.js';
+
+export { installLabTokens } from './token-lab.js';
+export { phoneActivate } from './phone-centre.js';
+export { exportCilx, importCilx, decodeCilxBytes, CILX_MAX_BYTES } from './cilx.js';
 
 export interface LabContext {
   readonly tx: StoreTx;
@@ -40,7 +47,10 @@ export type LabResult =
   | { kind: 'lab-events'; machine: string; events: EventRow[] }
   | { kind: 'lab-machine-changed'; machine: string; change: string; value: string | boolean | string[] }
   | { kind: 'lab-clients'; created: string[]; activated: number; failed: { machine: string; hresult: string }[] }
-  | { kind: 'lab-advanced'; from: string; to: string; clockMoved: boolean; attempts: number; activated: number; failed: number };
+  | { kind: 'lab-advanced'; from: string; to: string; clockMoved: boolean; attempts: number; activated: number; failed: number }
+  | LabTokensInstalledResult
+  | CilxResult
+  | PhoneCentreResult;
 
 const DURATION_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 

@@ -12,6 +12,7 @@ import { maskProductKey, parseProductKey, productKeyDigest, secretProductKeyDige
 import { PRODUCT_DEFAULTS } from '../store/repository.js';
 import type { ProductRow } from '../store/types.js';
 import { normaliseGuid, type CommandContext } from './context.js';
+import { licensedInstallable } from './license-store.js';
 
 export interface InstallProductKeyResult {
   kind: 'install-product-key';
@@ -84,7 +85,10 @@ export interface Installable {
   publicKey: boolean;
 }
 
-function installable(parsed: ParsedProductKey): Installable {
+/** A further source of keys (installed product-key configuration licences, license-store.ts). */
+export type KeyLookup = (key: { groupId: number; serial: number }) => Installable | undefined;
+
+function installable(parsed: ParsedProductKey, lookup?: KeyLookup): Installable {
   const gvlk = findCatalogByKey(parsed.key);
   if (gvlk) {
     return {
@@ -101,6 +105,8 @@ function installable(parsed: ParsedProductKey): Installable {
       channel: 'Volume:CSVLK', kmsCountedId: null, minimumCount: null, hostKeyType: host.csvlkActivationId, publicKey: false,
     };
   }
+  const configured = parsed.decoded && lookup?.(parsed.decoded);
+  if (configured) return configured;
   // A well-formed pkey2009 key whose group no installed configuration knows is what SPP reports
   // as an invalid configuration; an older-format key cannot be verified at all offline.
   throw new HResultError(parsed.format === 'pkey2009' ? SL_E_PKEY_INVALID_CONFIG : SL_E_INVALID_PRODUCT_KEY);
@@ -116,15 +122,15 @@ export interface PreparedProductKey {
 }
 
 /** Everything about a key that does not depend on the machine; throws for a key /ipk refuses. */
-export function prepareProductKey(typed: string): PreparedProductKey {
+export function prepareProductKey(typed: string, lookup?: KeyLookup): PreparedProductKey {
   const parsed = parseProductKey(typed);
-  const entry = installable(parsed);
+  const entry = installable(parsed, lookup);
   const digest = entry.publicKey ? productKeyDigest(parsed.key) : secretProductKeyDigest(parsed.key);
   return { typed, parsed, entry, digest };
 }
 
 export function installProductKey(ctx: CommandContext, args: readonly string[]): InstallProductKeyResult {
-  return installPreparedKey(ctx, prepareProductKey(args[0] as string)).result;
+  return installPreparedKey(ctx, prepareProductKey(args[0] as string, (key) => licensedInstallable(ctx, key))).result;
 }
 
 /** /ipk with a prepared key; also returns the product row as it now is in the store. */

@@ -3,6 +3,9 @@
 
 import type { LabResult } from '../commands/lab.js';
 import { nslookupLines } from '../discovery/srv.js';
+import { cilxLines } from './cilx.js';
+import { labTokensLines } from './token.js';
+import { phoneCentreLines } from './offline.js';
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
@@ -39,11 +42,18 @@ export function renderLabText(result: LabResult): string[] {
         `Lab time ${result.from} -> ${result.to}${result.clockMoved ? '' : ' (clock fixed by --now; not moved)'}`,
         `Automatic attempts: ${result.attempts}; activated or renewed: ${result.activated}; failed: ${result.failed}`,
       ];
+    case 'lab-tokens-installed':
+      return labTokensLines(result);
+    case 'lab-phone-activation':
+      return phoneCentreLines(result);
     case 'lab-clients':
       return [
         `Created ${result.created.length} client(s): ${result.created[0] ?? ''}${result.created.length > 1 ? ` … ${result.created.at(-1)}` : ''}`,
         `Activated: ${result.activated}; failed: ${result.failed.length}`,
         ...result.failed.slice(0, 10).map((f) => `  ${f.machine}: ${f.hresult}`),
       ];
+    case 'lab-cilx-exported':
+    case 'lab-cilx-imported':
+      return cilxLines(result);
   }
 }

@@ -6,7 +6,12 @@ import type { ActivationResult } from '../commands/activation.js';
 import type { DisplayResult, ExpirationResult, KmsClientView, KmsHostView, ProductView } from '../commands/display.js';
 import type { KmsHostSettingResult } from '../commands/kms-host.js';
 import { formatSlmgrDateTime } from './dates.js';
+import { licenseFileLines } from './license-files.js';
 import { message, MESSAGES, type MessageId, type Notice } from './messages.js';
+import { tokenActivationLines, tokenAdditionalInformationLines, tokenLines } from './token.js';
+import type { TokenActivationView } from '../commands/token.js';
+import { adClientLines, offlineActivationLines } from './offline.js';
+import type { AdActivationView } from '../backends/sim/ad-record.js';
 
 export function noticeText(notice: Notice): string {
   return message(notice.id, notice.params);
@@ -48,9 +53,12 @@ function statusLines(p: ProductView): string[] {
   return lines;
 }
 
-function kmsClientLines(kms: KmsClientView): string[] {
+function kmsClientLines(kms: KmsClientView, token: TokenActivationView | null, ad: AdActivationView | null = null): string[] {
   const type: MessageId = ({ All: 'MsgVLActivationTypeAll', AD: 'MsgVLActivationTypeAD', KMS: 'MsgVLActivationTypeKMS', Token: 'MsgVLActivationTypeToken' } as const)[kms.configuredActivationType];
   const lines: string[] = [MESSAGES[type]];
+  // slmgr asks IsADActivated first: an AD-activated product shows the AD client block.
+  if (ad !== null) return [...lines, ...adClientLines(ad)];
+  if (token !== null) return [...lines, ...tokenActivationLines(token)];
   const a = kms.activation;
   if (a === null) {
     lines.push(MESSAGES.MsgPleaseActivateRefreshKMSInfo);
@@ -99,6 +107,7 @@ function kmsHostLines(host: KmsHostView): string[] {
 
 function productLines(p: ProductView, verbose: boolean): string[] {
   const lines: string[] = ['', MESSAGES.MsgProductName + p.name, MESSAGES.MsgProductDesc + p.description];
+  lines.push(...tokenAdditionalInformationLines(p.tokenActivation));
   if (verbose) {
     lines.push(
       MESSAGES.MsgActID + p.activationId,
@@ -116,7 +125,7 @@ function productLines(p: ProductView, verbose: boolean): string[] {
     lines.push(message('MsgRemainingSkuRearmCount', { COUNT: p.remainingSkuRearmCount }));
     lines.push(MESSAGES.MsgCurrentTrustedTime + formatSlmgrDateTime(Date.parse(p.trustedTime)));
   }
-  if (p.kmsClient !== null) lines.push(...kmsClientLines(p.kmsClient));
+  if (p.kmsClient !== null) lines.push(...kmsClientLines(p.kmsClient, p.tokenActivation, p.adActivation));
   if (p.kmsHost !== null) lines.push(...kmsHostLines(p.kmsHost));
   return lines;
 }
@@ -214,5 +223,20 @@ export function renderText(result: CommandResult, errorLine: (hresult: number) =
       return activationLines(result, errorLine);
     case 'kms-host-setting':
       return kmsHostSettingLines(result);
+    case 'install-license-file':
+    case 'reinstall-license-files':
+      return licenseFileLines(result);
+    case 'token-licenses':
+    case 'token-license-removal':
+    case 'token-certificates':
+    case 'token-activation':
+      return tokenLines(result, errorLine);
+    case 'installation-id':
+    case 'confirmation-id-deposited':
+    case 'ad-activation':
+    case 'ad-installation-id':
+    case 'activation-objects':
+    case 'activation-object-deleted':
+      return offlineActivationLines(result, errorLine);
   }
 }

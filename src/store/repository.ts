@@ -35,6 +35,8 @@ export interface StoreTx {
   recordKmsClient(hostMachineId: number, applicationId: string, cmid: string, at: number): void;
   /** Distinct CMIDs seen since `since`, counting no further than `cap` so the cost never grows with the lab. */
   countKmsClients(hostMachineId: number, applicationId: string, since: number, cap: number): number;
+  /** Every CMID a KMS host has seen, by application (for lab export-cilx). */
+  listKmsClients(hostMachineId: number): { applicationId: string; cmid: string; lastSeen: number }[];
   hostKeyActivations(keyDigest: string): { machineId: number; activations: number }[];
   addHostKeyActivation(keyDigest: string, machineId: number): void;
   listSrvRecords(domain?: string): SrvRecordRow[];
@@ -252,6 +254,8 @@ const SQL = {
   countKmsClients: `SELECT COUNT(*) AS n FROM (SELECT 1 FROM kms_clients
          WHERE host_machine_id = ? AND application_id = ? AND last_seen >= ? LIMIT ?)`,
   hostKeyActivations: 'SELECT machine_id AS machineId, activations FROM host_key_activations WHERE key_digest = ? ORDER BY machine_id',
+  listKmsClients: `SELECT application_id AS applicationId, cmid, last_seen AS lastSeen FROM kms_clients
+       WHERE host_machine_id = ? ORDER BY application_id, cmid`,
   addHostKeyActivation: `INSERT INTO host_key_activations (key_digest, machine_id, activations) VALUES (?, ?, 1)
        ON CONFLICT (key_digest, machine_id) DO UPDATE SET activations = activations + 1`,
   srvRecords: 'SELECT id, domain, priority, weight, port, target FROM srv_records ORDER BY id',
@@ -466,6 +470,10 @@ export class Repository implements StoreTx {
   countKmsClients(hostMachineId: number, applicationId: string, since: number, cap: number): number {
     const row = this.#get(SQL.countKmsClients, hostMachineId, applicationId, since, cap);
     return Number(row?.['n'] ?? 0);
+  }
+
+  listKmsClients(hostMachineId: number): { applicationId: string; cmid: string; lastSeen: number }[] {
+    return this.#all(SQL.listKmsClients, hostMachineId) as { applicationId: string; cmid: string; lastSeen: number }[];
   }
 
   hostKeyActivations(keyDigest: string): { machineId: number; activations: number }[] {

@@ -69,6 +69,9 @@ export class Store {
       createEmptyFile(storePath);
       // Another process may have created the file first and written to it since.
       if (probeStoreFile(storePath, migrations.length) === 'missing') {
+        // A symbolic link to a file that does not exist: never created through (O_EXCL refuses it).
+        const target = danglingLinkTarget(storePath);
+        if (target !== null) throw storeError('invalid-path', storePath, `is a symbolic link to ${target}, which does not exist`);
         throw storeError('unreadable', storePath, 'was removed while it was being created');
       }
     }
@@ -204,6 +207,16 @@ export class Store {
     }
     db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma(`user_version = ${migrations.length}`);
+  }
+}
+
+/** Where `file` points when it is a symbolic link whose target is missing; otherwise null. */
+function danglingLinkTarget(file: string): string | null {
+  try {
+    if (!fs.lstatSync(file).isSymbolicLink()) return null;
+    return fs.existsSync(file) ? null : path.resolve(path.dirname(file), fs.readlinkSync(file));
+  } catch {
+    return null;
   }
 }
 

@@ -93,6 +93,13 @@ describe('extension options', () => {
     expect(parseCommandLine(['--', '--json']).invocation).toEqual({ kind: 'unrecognized', token: '--json' });
   });
 
+  it('leave --domain to lab clients, where it names the new clients\' domain', () => {
+    const lab = parseCommandLine(['lab', 'clients', '--count', '3', '--domain', 'branch.test', '--key', 'K']);
+    expect(lab.flags.domain).toBeUndefined();
+    expect(lab.invocation).toMatchObject({ kind: 'extension', name: 'lab', args: ['clients', '--count', '3', '--key', 'K', '--domain', 'branch.test'] });
+    expect(parseCommandLine(['check', '--domain', 'corp.test']).flags.domain).toBe('corp.test');
+  });
+
   it('can never be mistaken for an slmgr switch', () => {
     for (const flag of EXTENSION_FLAGS) expect(findSwitch(flag.slice(1))).toBeUndefined();
   });

@@ -11,13 +11,8 @@ describe('usage text', () => {
 });
 
 describe('switch table', () => {
-  it('gives every switch either an implementation or the issue that brings it', async () => {
-    for (const spec of SWITCHES) {
-      const command = loadCommand(spec.name);
-      if (spec.pendingIssue === undefined) expect(command, spec.name).toBeDefined();
-      else expect(command, spec.name).toBeUndefined();
-      await command;
-    }
+  it('gives every switch of slmgr\'s usage an implementation', async () => {
+    for (const spec of SWITCHES) expect(await loadCommand(spec.name), spec.name).toBeTypeOf('function');
   });
 
   it('has unique names', () => {

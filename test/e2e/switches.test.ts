@@ -344,18 +344,6 @@ describe('usage errors', () => {
   });
 });
 
-describe('switches that later issues implement', () => {
-  it.each(SWITCHES.filter((s) => s.pendingIssue !== undefined).map((s) => [s.name, s.required.length]))('/%s fails clearly and changes nothing', (name, arity) => {
-    const args = [`/${name}`, ...Array.from({ length: arity }, () => 'x')];
-    const r = run(args);
-    expect(r.status).toBe(6);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/not implemented yet/);
-    const j = json(args);
-    expect(j.doc.error.kind).toBe('not-implemented');
-  });
-});
-
 describe('machine names', () => {
   it('reading an unknown lab machine fails as slmgr does for an unreachable computer', () => {
     const r = run(['kms01', '/dli']);

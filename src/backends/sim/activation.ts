@@ -5,7 +5,8 @@
 
 import { cachedKmsHost, discoveredKmsHosts, fixedKmsHost, kmsLookupDomain, type KmsHostCandidate } from '../../discovery/candidates.js';
 import { clientExtendedPid } from '../../licensing/epid.js';
-import { classifyHostKey, hostEpidKeyFields, hostKeyCovers } from '../../licensing/host-keys.js';
+import { hostEpidKeyFields, hostKeyCovers } from '../../licensing/host-keys.js';
+import { hostKeyTypeOfProduct } from '../../licensing/key-configurations.js';
 import {
   SL_E_CHPA_MAXIMUM_UNLOCK_EXCEEDED,
   SL_E_VL_BINDING_SERVICE_UNAVAILABLE,
@@ -28,6 +29,8 @@ import type { ProductCounter } from '../../store/repository.js';
 import type { StoreTx } from '../../store/store.js';
 import type { LicenseStatusCode, MachineRow, ProductRow } from '../../store/types.js';
 import { isServingHost, srvRecords, type PublishedSrvRecord } from './lab.js';
+import { activateThroughForest } from './ad.js';
+import { activateOnline, activatesOnline } from './online-activation.js';
 
 export interface SimContext {
   readonly tx: StoreTx;
@@ -119,6 +122,7 @@ export interface ReachedHost {
 
 /** /ato on one product: a KMS host key activates with Microsoft, a KMS client product asks a KMS host. */
 export function activateProduct(sim: SimContext, machine: MachineRow, product: ProductRow): ActivationOutcome {
+  if (activatesOnline(product)) return activateOnline(sim, machine, product);
   return product.hostKeyType !== null ? activateHostKey(sim, machine, product) : activateKmsClient(sim, machine, product);
 }
 
@@ -126,7 +130,7 @@ export function activateProduct(sim: SimContext, machine: MachineRow, product: P
 export function activateHostKey(sim: SimContext, machine: MachineRow, product: ProductRow): ActivationOutcome {
   if (effectiveLicense(product, sim.now).status === LicenseStatus.Licensed) return { ok: true, host: null };
   const digest = product.keyDigest as string;
-  const type = classifyHostKey({ groupId: product.keyGroup ?? -1, serial: product.keySerial ?? -1 });
+  const type = hostKeyTypeOfProduct(product);
   const uses = sim.tx.hostKeyActivations(digest);
   const mine = uses.find((u) => u.machineId === machine.id);
   const exhausted = mine ? mine.activations >= HOST_KEY_MAX_ACTIVATIONS_PER_HOST : uses.length >= HOST_KEY_MAX_HOSTS;
@@ -199,7 +203,7 @@ export interface LabKmsRequest {
 export function askLabHost(sim: SimContext, batch: ActivationBatch, found: ServingHost, port: number, request: LabKmsRequest): { hresult: number; host: ReachedHost } {
   const { tx, now } = sim;
   const { machine: hostMachine, product: hostProduct } = found;
-  const type = classifyHostKey({ groupId: hostProduct.keyGroup ?? -1, serial: hostProduct.keySerial ?? -1 });
+  const type = hostKeyTypeOfProduct(hostProduct);
   const covered = type !== undefined && request.kmsCountedId !== null && hostKeyCovers(type, request.kmsCountedId);
   // A refused product is not counted; any other request counts its CMID before the host answers.
   if (covered) tx.recordKmsClient(hostMachine.id, request.applicationId, request.clientMachineId, now);
@@ -217,6 +221,12 @@ export function askLabHost(sim: SimContext, batch: ActivationBatch, found: Servi
 
 /** /ato on a KMS client product: discovery, then one request to the first host that answers. */
 export function activateKmsClient(sim: SimContext, client: MachineRow, product: ProductRow): ActivationOutcome {
+  // --- AD-based activation hook (issue #6; src/backends/sim/ad.ts) ---
+  // A client whose forest holds an activation object for its product activates there first, unless
+  // /act-type says KMS only; null means AD does not apply and KMS discovery goes on.
+  const throughForest = activateThroughForest(sim, client, product);
+  if (throughForest !== null) return throughForest;
+  // --- end of hook ---
   const { tx, now } = sim;
   const clientStatus = effectiveLicense(product, now).status;
   const minimumCount = product.minimumCount ?? 0;
