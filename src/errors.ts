@@ -4,6 +4,12 @@
 /** A bad command line for an extension command (slmgr's own usage errors are parsed, not thrown). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+  /** The message is slmgr's own line (stdout, exit 1), not our diagnostic. */
+  readonly slmgrText: boolean;
+  constructor(message: string, options: { slmgrText?: boolean } = {}) {
+    super(message);
+    this.slmgrText = options.slmgrText ?? false;
+  }
 }
 
 /** An HRESULT from the (simulated) Software Licensing Service: slmgr's `Error: 0x… text` line. */

@@ -161,6 +161,9 @@ async function errorReport(error: unknown, command: string | null): Promise<Repo
   if (error instanceof InterruptedError) {
     return { ...base, outcome: { kind: 'interrupted' }, lines: [], error: { kind: 'interrupted', message: error.message }, diagnostics: [`slmgr: ${error.message}`] };
   }
+  if (error instanceof UsageError && error.slmgrText) {
+    return { ...base, outcome: { kind: 'usage' }, lines: [error.message], error: { kind: 'usage', message: error.message }, diagnostics: [] };
+  }
   if (error instanceof OptionError || error instanceof UsageError) {
     return { ...base, outcome: { kind: 'usage' }, lines: [], error: { kind: 'usage', message: error.message }, diagnostics: [`slmgr: ${error.message}`, 'Try "slmgr --help".'] };
   }

@@ -96,7 +96,7 @@ export type AdCommandResult = AdActivationResult | AdInstallationIdResult | Acti
 
 /** slmgr refuses its AD options on a remote computer (FailRemoteExec); a lab machine is one. */
 function requireLocal(ctx: CommandContext): void {
-  if (!ctx.machine.isLocal) throw new UsageError(message('MsgRemoteExecNotSupported'));
+  if (!ctx.machine.isLocal) throw new UsageError(message('MsgRemoteExecNotSupported'), { slmgrText: true });
 }
 
 function view(ao: ActivationObject): ActivationObjectView {

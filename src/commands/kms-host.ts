@@ -25,11 +25,15 @@ function requireHost(ctx: CommandContext, warning: MessageId): void {
   if (!isHost) throw new SoftFailure(warning);
 }
 
-function parseInterval(text: string): number {
+/**
+ * slmgr itself rejects a negative interval, before it even looks for a KMS host key; the
+ * licensing service then rejects the rest of what is out of range.
+ */
+function parseInterval(ctx: CommandContext, text: string, warning: MessageId): number {
+  if (/^-\d+$/.test(text) && Number(text) < 0) throw new SoftFailure('MsgInvalidDataError');
+  requireHost(ctx, warning);
   if (!/^[+-]?\d+$/.test(text)) throw new HResultError(E_INVALIDARG);
   const minutes = Number(text);
-  // slmgr itself rejects a negative value; SPP rejects the rest of what is out of range.
-  if (minutes < 0) throw new SoftFailure('MsgInvalidDataError');
   if (minutes < MIN_INTERVAL_MINUTES || minutes > MAX_INTERVAL_MINUTES) throw new HResultError(E_INVALIDARG);
   return minutes;
 }
@@ -48,15 +52,13 @@ export function setListeningPort(ctx: CommandContext, args: readonly string[]): 
 
 export function setActivationInterval(ctx: CommandContext, args: readonly string[]): KmsHostSettingResult {
   const text = args[0] as string;
-  requireHost(ctx, 'MsgWarningActivation');
-  const minutes = parseInterval(text);
+  const minutes = parseInterval(ctx, text, 'MsgWarningActivation');
   return apply(ctx, { vlActivationInterval: minutes }, { setting: 'activation-interval', value: minutes, text });
 }
 
 export function setRenewalInterval(ctx: CommandContext, args: readonly string[]): KmsHostSettingResult {
   const text = args[0] as string;
-  requireHost(ctx, 'MsgWarningRenewal');
-  const minutes = parseInterval(text);
+  const minutes = parseInterval(ctx, text, 'MsgWarningRenewal');
   return apply(ctx, { vlRenewalInterval: minutes }, { setting: 'renewal-interval', value: minutes, text });
 }
 

@@ -92,6 +92,8 @@ describe('KMS host', () => {
       expect(run('kms01', sw, value)).toMatchObject({ status: 2, stdout: slmgrOutput('Error: 0x80070057 The parameter is incorrect') });
     }
     expect(run('kms01', '/sai', '-5').stdout).toBe(slmgrOutput('Error: The data is invalid'));
+    // slmgr rejects a negative interval before it looks for a host key (reference §2.4).
+    expect(run('pc77', '/sri', '-5').stdout).toBe(slmgrOutput('Error: The data is invalid'));
     const view = json('kms01', '/dlv').result.products[0].kmsHost;
     expect(view).toMatchObject({ listeningPort: 1700, dnsPublishing: false, lowPriority: true, activationIntervalMinutes: 60, renewalIntervalMinutes: 20160 });
   });
