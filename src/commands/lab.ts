@@ -55,10 +55,18 @@ export type LabResult =
 const DURATION_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /** "90m", "12h", "7d", "2w" → milliseconds. */
+/**
+ * Ten years: far past every grace period and a few hundred renewals per client, while a typo such
+ * as 999999w (19,000 years of renewals) would keep the lab busy for hours.
+ */
+const MAX_ADVANCE_MS = 3650 * 24 * 60 * 60_000;
+
 export function parseDuration(text: string): number {
   const match = /^(\d{1,6})([mhdw])$/.exec(text.trim());
   if (!match) throw new UsageError(`a duration is a number and a unit m, h, d or w, e.g. 7d (got "${text}")`);
-  return Number(match[1]) * (DURATION_UNITS[match[2] as string] as number);
+  const ms = Number(match[1]) * (DURATION_UNITS[match[2] as string] as number);
+  if (ms > MAX_ADVANCE_MS) throw new UsageError(`a duration is at most 3650d (ten years) (got "${text}")`);
+  return ms;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The KMS client over real TCP on loopback, against a double that replays the golden vectors'
 // server bytes and checks that the client sends exactly the recorded ones.
 import { afterEach, describe, expect, it } from 'vitest';
-import { KmsSession, requestKmsActivation, type KmsRequestInput } from '../../src/backends/kms/client.js';
+import { assertPrintableEpid, KmsSession, requestKmsActivation, type KmsRequestInput } from '../../src/backends/kms/client.js';
 import { KmsConnectionError, type KmsTransport } from '../../src/backends/kms/transport.js';
 import { guidToBytes } from '../../src/kms/bytes.js';
 import { InterruptedError } from '../../src/errors.js';
@@ -152,6 +152,16 @@ describe('addresses', async () => {
     const error = await requestKmsActivation({ host: 'kms.does-not-exist.invalid', port: 1688 }, inputFor(loadVector('v6-win-enterprise'))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KmsConnectionError);
     expect(error).toMatchObject({ reason: expect.stringMatching(/^(name-not-found|unreachable)$/) });
+  });
+});
+
+describe('what a host may put in its ePID', () => {
+  it('printable text, including non-ASCII, passes; control characters are refused as malformed', () => {
+    expect(() => assertPrintableEpid('03612-00206-556-123727-03-1033-17763.0000-2972018')).not.toThrow();
+    expect(() => assertPrintableEpid('Überhost-ÄÖ')).not.toThrow();
+    for (const hostile of ['03612\u001b[2J', 'a\nb', 'x\u0000', 'bell\u0007', 'c1\u009b31m', 'line\u2028sep']) {
+      expect(() => assertPrintableEpid(hostile)).toThrow(KmsProtocolError);
+    }
   });
 });
 

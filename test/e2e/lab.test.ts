@@ -215,6 +215,8 @@ describe('lab time', () => {
     host();
     run('kms01', '/sai', '1440');
     clients(5, SERVER_2019, 'srv');
+    // A typo's 19,000 years of renewals would run for hours: one advance is at most ten years.
+    expect(run('lab', 'advance', '999999w')).toMatchObject({ status: 1, stderr: expect.stringContaining('at most 3650d') });
     // srv001–srv004 failed below the threshold and retry by themselves after the activation interval.
     expect(run('lab', 'advance', '7d').stdout).toBe(slmgrOutput(
       'Lab time 2026-11-25T12:00:00.000Z -> 2026-12-02T12:00:00.000Z (clock fixed by --now; not moved)',

@@ -89,6 +89,16 @@ function deadline(options: KmsConnectionOptions): AbortSignal {
   return options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
 }
 
+/**
+ * The protocol only bounds the ePID's length, but it is printed by /dlv and kept in the store: a
+ * host that puts terminal control characters in it is refused, not echoed.
+ */
+export function assertPrintableEpid(epid: string): void {
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(epid)) {
+    throw new KmsProtocolError('malformed', `the host's extended PID contains control characters (${JSON.stringify(epid)})`);
+  }
+}
+
 export class KmsSession {
   private callId = FIRST_CALL_ID;
   private requestsSent = 0;
@@ -161,6 +171,7 @@ export class KmsSession {
     const answer = await this.connection.exchange(pdu, deadline(this.options));
     const { kmsMessage } = parseResponse(answer, { callId, contextId, syntax });
     const response = parseKmsResponse(kmsMessage, kmsRequest);
+    assertPrintableEpid(response.epid);
     return {
       host: this.endpoint.host,
       port: this.endpoint.port,
