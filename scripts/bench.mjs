@@ -155,7 +155,7 @@ function writeReport(rows, { scaleClients, atoEmpty, atoFull, createMs }, kms) {
 Written by \`npm run bench\` (scripts/bench.mjs). Whole-process wall time, spawning the built bin the
 way a shell does, against \`node -e 0\` measured in the same run; runs interleaved, ${runs} of each.
 The store holds one installed product. On a shared 2-core machine the ratio moves with the
-load (recent runs: 1.33× to 1.57× for \`/dli\`); compare runs of the same day. \`better-sqlite3 floor\` is Node loading SQLite and reading the
+load by a few tenths; compare runs of the same day. \`better-sqlite3 floor\` is Node loading SQLite and reading the
 products table with none of slmgr's code: the least any store command can cost. Target: at most 1.5× \`node -e 0\`, aiming for 1.25×.
 
 Last run: ${new Date().toISOString()}, Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} × ${cpu}.
