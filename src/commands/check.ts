@@ -35,6 +35,16 @@ export type Problem =
   | { kind: 'host-error'; hresult: number; message: string }
   | { kind: 'verification'; checks: readonly string[]; message: string };
 
+/** Milliseconds since a process.hrtime.bigint() reading: how probes time their steps. */
+export function elapsedMs(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** A step that failed; `detail` defaults to the problem's own message. */
+export function failedStep(step: CheckStepName, latencyMs: number | null, problem: Problem, detail?: string): StepObservation {
+  return { step, ok: false, latencyMs, detail: detail ?? ('message' in problem ? problem.message : problem.kind), problem };
+}
+
 /** What a probe observed at one step, before any judgement. */
 export interface StepObservation {
   step: CheckStepName;

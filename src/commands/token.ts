@@ -6,7 +6,7 @@
 import { HResultError } from '../errors.js';
 import { WINDOWS_APP_ID } from '../licensing/applications.js';
 import { E_INVALIDARG, hex, SL_E_PKEY_NOT_INSTALLED } from '../licensing/hresult-codes.js';
-import { configuredActivationType, LicenseStatus } from '../licensing/license-state.js';
+import { configuredActivationType, LicenseStatus, NO_KMS_ACTIVATION } from '../licensing/license-state.js';
 import {
   certificatesFor,
   decideTokenActivation,
@@ -221,12 +221,7 @@ export function forceTokenActivation(ctx: CommandContext, args: readonly string[
     graceEndsAt: null,
     statusReason: null,
     activatedAt: ctx.now,
-    kmsHostName: null,
-    kmsHostPort: null,
-    kmsHostIp: null,
-    kmsHostEpid: null,
-    vlActivationInterval: null,
-    vlRenewalInterval: null,
+    ...NO_KMS_ACTIVATION,
     kmsNextAttemptAt: null,
   });
   ctx.tx.putObject(TOKEN_ACTIVATION_KIND, ctx.machine.id, product.skuId, { ...record });

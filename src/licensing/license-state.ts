@@ -32,6 +32,19 @@ export const GRACE_PERIOD_MS = 30 * DAY_MS;
 /** A KMS activation is valid for 180 days and slides forward with every renewal. */
 export const KMS_ACTIVATION_VALIDITY_MS = 180 * DAY_MS;
 
+/**
+ * The product fields of a KMS activation, cleared: the last activation was not a KMS one (AD or
+ * token), so /dlv has no KMS host, ePID or intervals to show.
+ */
+export const NO_KMS_ACTIVATION = {
+  kmsHostName: null,
+  kmsHostPort: null,
+  kmsHostIp: null,
+  kmsHostEpid: null,
+  vlActivationInterval: null,
+  vlRenewalInterval: null,
+} as const satisfies Partial<ProductRow>;
+
 export interface EffectiveLicense {
   status: LicenseStatusCode;
   /** GracePeriodRemaining in whole minutes; 0 when the state has no end. */

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { DnsLookupError, lookupSrv } from '../../discovery/dns.js';
 import type { DnsServer } from '../../discovery/endpoint.js';
 import { kmsSrvName, type SrvRecord } from '../../discovery/srv.js';
-import type { CheckProduct, HostProbe, KmsAnswer, Problem, ProbeResult, StepObservation } from '../../commands/check.js';
+import { elapsedMs, failedStep, type CheckProduct, type HostProbe, type KmsAnswer, type Problem, type ProbeResult, type StepObservation } from '../../commands/check.js';
 import { InterruptedError } from '../../errors.js';
 import { KmsProtocolError } from '../../kms/errors.js';
 import { KmsSession, type KmsConnectionOptions } from './client.js';
@@ -30,11 +30,6 @@ export interface KmsProbeOptions {
   randomBytes?: (size: number) => Uint8Array;
 }
 
-const elapsed = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
-
-function failedStep(step: StepObservation['step'], latencyMs: number | null, problem: Problem, detail?: string): StepObservation {
-  return { step, ok: false, latencyMs, detail: detail ?? ('message' in problem ? problem.message : problem.kind), problem };
-}
 
 /** Short words for what happened; the cause sentence around them comes from the judgement. */
 const AFTER_CONNECT: Readonly<Record<KmsConnectionError['reason'], string>> = {
@@ -82,10 +77,10 @@ async function probeHost(host: string, port: number, source: HostProbe['source']
     try {
       const addresses = await lookup(bare, { all: true });
       address = (addresses[0] as { address: string }).address;
-      probe.steps.push({ step: 'resolve', ok: true, latencyMs: elapsed(start), detail: addresses.map((a) => a.address).join(', ') });
+      probe.steps.push({ step: 'resolve', ok: true, latencyMs: elapsedMs(start), detail: addresses.map((a) => a.address).join(', ') });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      probe.steps.push(failedStep('resolve', elapsed(start), { kind: 'name-not-found', message: code === 'ENOTFOUND' ? 'no A/AAAA record' : code }));
+      probe.steps.push(failedStep('resolve', elapsedMs(start), { kind: 'name-not-found', message: code === 'ENOTFOUND' ? 'no A/AAAA record' : code }));
       return probe;
     }
   } else {
@@ -101,7 +96,7 @@ async function probeHost(host: string, port: number, source: HostProbe['source']
     signal: options.signal,
     onConnected: () => {
       connectedAt = process.hrtime.bigint();
-      probe.steps.push({ step: 'tcp-connect', ok: true, latencyMs: elapsed(start), detail: `${address}:${port}` });
+      probe.steps.push({ step: 'tcp-connect', ok: true, latencyMs: elapsedMs(start), detail: `${address}:${port}` });
     },
   };
   let session: KmsSession;
@@ -110,13 +105,13 @@ async function probeHost(host: string, port: number, source: HostProbe['source']
   } catch (error) {
     if (error instanceof InterruptedError) throw error;
     const step = connectedAt === null ? 'tcp-connect' : 'rpc-bind';
-    const latency = elapsed(connectedAt ?? start);
+    const latency = elapsedMs(connectedAt ?? start);
     if (error instanceof KmsConnectionError) probe.steps.push(failedStep(step, latency, connectionProblem(error, connectedAt !== null, options.connectTimeoutMs)));
     else if (error instanceof KmsProtocolError) probe.steps.push(failedStep(step, latency, protocolProblem(error)));
     else throw error;
     return probe;
   }
-  probe.steps.push({ step: 'rpc-bind', ok: true, latencyMs: elapsed(connectedAt ?? start), detail: 'bound' });
+  probe.steps.push({ step: 'rpc-bind', ok: true, latencyMs: elapsedMs(connectedAt ?? start), detail: 'bound' });
 
   const requestStart = process.hrtime.bigint();
   try {
@@ -137,13 +132,13 @@ async function probeHost(host: string, port: number, source: HostProbe['source']
     };
     probe.answer = answer;
     probe.steps.push(
-      { step: 'kms-request', ok: true, latencyMs: elapsed(requestStart), detail: `V${response.protocolVersion} over ${response.transferSyntax}` },
+      { step: 'kms-request', ok: true, latencyMs: elapsedMs(requestStart), detail: `V${response.protocolVersion} over ${response.transferSyntax}` },
       { step: 'verify', ok: true, latencyMs: null, detail: `ePID ${response.extendedPid}` },
       { step: 'count', ok: true, latencyMs: null, detail: `${response.currentCount}` },
     );
   } catch (error) {
     if (error instanceof InterruptedError) throw error;
-    const latency = elapsed(requestStart);
+    const latency = elapsedMs(requestStart);
     if (error instanceof KmsProtocolError && error.code === 'verification-failed') {
       probe.steps.push({ step: 'kms-request', ok: true, latencyMs: latency, detail: 'answered' }, failedStep('verify', null, protocolProblem(error)));
     } else if (error instanceof KmsProtocolError) {
@@ -176,10 +171,10 @@ export async function probeKmsHosts(options: KmsProbeOptions): Promise<ProbeResu
   } catch (error) {
     if (!(error instanceof DnsLookupError)) throw error;
     const missing = error.reason === 'nxdomain' || error.reason === 'no-records';
-    discovery.push(failedStep('srv-lookup', elapsed(start), missing ? { kind: 'no-srv-records' } : { kind: 'dns-failure', message: error.message }, error.message));
+    discovery.push(failedStep('srv-lookup', elapsedMs(start), missing ? { kind: 'no-srv-records' } : { kind: 'dns-failure', message: error.message }, error.message));
     return { domain, domainSource: source, discovery, records: [], hosts: [] };
   }
-  discovery.push({ step: 'srv-lookup', ok: true, latencyMs: elapsed(start), detail: `${records.length} record${records.length === 1 ? '' : 's'}` });
+  discovery.push({ step: 'srv-lookup', ok: true, latencyMs: elapsedMs(start), detail: `${records.length} record${records.length === 1 ? '' : 's'}` });
   // Shown lowest priority first, heaviest first among equals: the order clients most likely use.
   const ordered = [...records].sort((a, b) => a.priority - b.priority || b.weight - a.weight);
   const hosts = await Promise.all(ordered.map((r) => probeHost(r.target.replace(/\.$/, ''), r.port, 'srv', r, options)));

@@ -25,7 +25,7 @@ import type { StoreTx } from '../../store/store.js';
 import type { MachineRow, ProductRow } from '../../store/types.js';
 import { catalogRows, findCatalogBySkuId, OFFICE2010_APP_ID, type CatalogRow } from '../../licensing/catalog.js';
 import { classifyHostKey, hostKeyCovers, type HostKeyType } from '../../licensing/host-keys.js';
-import { configuredActivationType, KMS_ACTIVATION_VALIDITY_MS, LicenseStatus, MINUTE_MS } from '../../licensing/license-state.js';
+import { configuredActivationType, KMS_ACTIVATION_VALIDITY_MS, LicenseStatus, MINUTE_MS, NO_KMS_ACTIVATION } from '../../licensing/license-state.js';
 import type { ActivationOutcome, SimContext } from './activation.js';
 import { AD_CLIENT_KIND, type AdClientActivation } from './ad-record.js';
 import { LAB_DEFAULT_DOMAIN } from './lab.js';
@@ -230,13 +230,8 @@ export function activateThroughForest(sim: SimContext, client: MachineRow, produ
     graceEndsAt: sim.now + KMS_ACTIVATION_VALIDITY_MS,
     statusReason: null,
     activatedAt: sim.now,
-    // The last activation is not a KMS one: no KMS host, ePID or intervals to show (VLActivationType 1).
-    kmsHostName: null,
-    kmsHostPort: null,
-    kmsHostIp: null,
-    kmsHostEpid: null,
-    vlActivationInterval: null,
-    vlRenewalInterval: null,
+    // VLActivationType 1: the last activation is not a KMS one.
+    ...NO_KMS_ACTIVATION,
     // Renewed with the forest every renewal interval, as a KMS activation is.
     kmsNextAttemptAt: sim.now + client.vlRenewalInterval * MINUTE_MS,
   });
