@@ -31,7 +31,7 @@ const ENTERPRISE_GVLK = 'NPPR9-FWDCX-D2C8J-H872K-2YT43'; // public KMS client ke
 const USAGE = `Usage: npm run lab-demo [-- --keep]
 
 Runs a complete KMS lab on the embedded simulator in a fresh temporary store:
-a KMS host with a lab host key, its DNS SRV record, ${CLIENTS} Windows Enterprise clients, /dlv of both.
+a KMS host with a lab host key, its DNS SRV record, ${CLIENTS} Windows Enterprise clients, /dlv of both, and the health check.
   --keep    keep the temporary store afterwards (its path is printed)
   --help    this text`;
 
@@ -181,6 +181,10 @@ say('7. A client: Licensed for 180 days, with the host it found in DNS and the h
 r = slmgr(['client001', '/dlv', '--now', RETRY]);
 expect(r.stdout.includes('License Status: Licensed'), 'client001 is not Licensed', r);
 expect(r.stdout.includes(`KMS machine name from DNS: ${HOST}.${DOMAIN}:1688`), `client001 did not get ${HOST} from DNS`, r);
+
+say('8. The health check walks every layer a client goes through, from DNS to the count (docs/check.md).');
+r = slmgr(['check', '--domain', DOMAIN, '--now', RETRY]);
+expect(/^Result: OK - /m.test(r.stdout), 'the health check of the lab did not pass', r);
 
 console.log(`Summary: ${HOST} (Windows Server 2022 lab host key ...${lastGroup}) is activated and published in ${DOMAIN}; ` +
   `count ${count}; ${activatedAtOnce + retry.length}/${CLIENTS} Windows Enterprise clients Licensed ` +
