@@ -35,6 +35,18 @@ export type Problem =
   | { kind: 'host-error'; hresult: number; message: string }
   | { kind: 'verification'; checks: readonly string[]; message: string };
 
+/** What a probe is asked, in either world: where to look, for which product, as which client. */
+export interface ProbeRequest {
+  /** A host named on the command line (or set with /skms); otherwise the domain's SRV records. */
+  target: { host: string; port: number } | null;
+  domain: { name: string; source: string } | null;
+  product: CheckProduct;
+  clientMachineId: string;
+  workstationName: string;
+  /** --protocol: the version to send instead of the product's own. */
+  protocolVersion?: 4 | 5 | 6;
+}
+
 /** Milliseconds since a process.hrtime.bigint() reading: how probes time their steps. */
 export function elapsedMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;

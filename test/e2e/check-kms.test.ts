@@ -1,11 +1,11 @@
 // `slmgr check --backend kms`: a loopback double replaying a recorded KMS host, the hostile hosts,
 // and a real DNS server (dnsmasq) publishing several SRV records, one of them for a dead host.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { run, type CliEnvironment } from '../../src/cli/main.js';
+import type { CliEnvironment } from '../../src/cli/main.js';
+import { closedPort, runCaptured } from '../helpers/run-captured.js';
 import { startDnsmasq, type Dnsmasq } from '../helpers/dnsmasq.js';
 import { loadVector, recordedInputs, startReplayHost, type HostileMode, type ReplayHost } from '../helpers/kms-replay.js';
 
@@ -24,26 +24,13 @@ async function replay(options: Parameters<typeof startReplayHost>[1] = {}): Prom
   return host;
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** The check with the recorded clock, IV and workstation name, and the recorded CMID. */
 async function check(argv: string[], extra: Partial<CliEnvironment> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'slmgr-check-kms-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  let stdout = '';
-  let stderr = '';
-  const status = await run({
+  const { status, stdout, stderr } = await runCaptured({
     argv: ['check', '--backend', 'kms', '--cmid', RECORDED_CMID, ...argv],
     env: { SLMGR_STORE: join(dir, 'store.db') },
-    platform: 'linux',
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
     hostname: 'ws-0042',
     homedir: dir,
     dnsSuffix: null,

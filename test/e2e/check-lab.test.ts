@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/main.js';
+import { runCaptured } from '../helpers/run-captured.js';
 
 const WS2019_LAB_HOST_KEY = 'B7NVT-H6TFH-89TYG-7DV6B-782QF';
 const WS2022_LAB_HOST_KEY = 'NJJTY-WGYFV-QMBP3-8XGYR-KXBT6';
@@ -19,20 +19,8 @@ afterEach(() => {
 function lab() {
   const dir = mkdtempSync(join(tmpdir(), 'slmgr-check-'));
   dirs.push(dir);
-  const slmgr = async (...argv: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const status = await run({
-      argv,
-      env: { SLMGR_STORE: join(dir, 'store.db'), SLMGR_NOW: '2026-11-25T12:00:00Z' },
-      platform: 'linux',
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      hostname: 'admin01',
-      homedir: dir,
-    });
-    return { status, stdout, stderr };
-  };
+  const slmgr = (...argv: string[]) =>
+    runCaptured({ argv, env: { SLMGR_STORE: join(dir, 'store.db'), SLMGR_NOW: '2026-11-25T12:00:00Z' }, hostname: 'admin01', homedir: dir });
   return {
     slmgr,
     /** An activated KMS host publishing in lab.test, and `clients` Windows clients activated against it. */

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { run, type CliEnvironment, type KmsInputs } from '../../src/cli/main.js';
+import type { KmsInputs } from '../../src/cli/main.js';
+import { runCaptured, type CapturedEnvironment, type CapturedRun } from '../helpers/run-captured.js';
 import { Store } from '../../src/store/store.js';
 import { BIN } from './helpers.js';
 import { loadVector, recordedInputs, startReplayHost, type GoldenVector, type ReplayHost } from '../helpers/kms-replay.js';
@@ -18,7 +19,7 @@ afterEach(async () => {
 });
 
 interface Lab {
-  slmgr(argv: string[], kmsInputs?: KmsInputs, extra?: Partial<CliEnvironment>): Promise<{ status: number; stdout: string; stderr: string }>;
+  slmgr(argv: string[], kmsInputs?: KmsInputs, extra?: Partial<CapturedEnvironment>): Promise<CapturedRun>;
   setCmid(cmid: string): void;
 }
 
@@ -27,23 +28,16 @@ function lab(now: Date): Lab {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const store = join(dir, 'store.db');
   return {
-    async slmgr(argv, kmsInputs, extra = {}) {
-      let stdout = '';
-      let stderr = '';
-      const io: CliEnvironment = {
+    slmgr(argv, kmsInputs, extra = {}) {
+      return runCaptured({
         argv,
-        platform: 'linux',
-        stdout: { write: (s: string) => (stdout += s) },
-        stderr: { write: (s: string) => (stderr += s) },
         hostname: 'ws-0042',
         homedir: dir,
         dnsSuffix: 'corp.example.test',
         ...(kmsInputs ? { kmsInputs } : {}),
         ...extra,
         env: { SLMGR_STORE: store, SLMGR_NOW: now.toISOString(), ...extra.env },
-      };
-      const status = await run(io);
-      return { status, stdout, stderr };
+      });
     },
     setCmid(cmid) {
       // Every lab machine gets a random CMID; the recorded exchange used this one.
@@ -136,13 +130,9 @@ describe('the spinner stays off where it would get in the way', () => {
   ] as const)('%s: nothing on a terminal stderr', async (_, argv, env) => {
     const vector = loadVector('v6-win-enterprise');
     const { l } = await prepared(vector, 'NPPR9-FWDCX-D2C8J-H872K-2YT43');
-    let stderr = '';
-    const ato = await l.slmgr([...argv], inputsOf(vector), {
-      stderr: { write: (s: string) => (stderr += s), isTTY: true },
-      env,
-    });
+    const ato = await l.slmgr([...argv], inputsOf(vector), { stderrIsTTY: true, env });
     expect(ato.status).toBe(0);
-    expect(stderr).toBe('');
+    expect(ato.stderr).toBe('');
   });
 });
 

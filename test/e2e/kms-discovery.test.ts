@@ -2,11 +2,11 @@
 // publishes `_vlmcs._tcp` SRV records, one of them for a dead host; a loopback double replays the
 // recorded KMS host. Also what happens when DNS itself fails.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { run, type CliEnvironment, type KmsInputs } from '../../src/cli/main.js';
+import type { CliEnvironment, KmsInputs } from '../../src/cli/main.js';
+import { closedPort, runCaptured } from '../helpers/run-captured.js';
 import { Store } from '../../src/store/store.js';
 import { startDnsmasq, startSilentUdpServer, type Dnsmasq, type SilentUdpServer } from '../helpers/dnsmasq.js';
 import { loadVector, recordedInputs, startReplayHost, type ReplayHost } from '../helpers/kms-replay.js';
@@ -21,15 +21,6 @@ let deadPort: number;
 let zone: Dnsmasq;
 let validating: Dnsmasq;
 let silent: SilentUdpServer;
-
-/** A port nothing listens on: bound once, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   // Byte-exact requests are kms-backend.test.ts's subject; here a second /ato carries the new licence
@@ -63,22 +54,15 @@ function client() {
   const dir = mkdtempSync(join(tmpdir(), 'slmgr-kms-dns-'));
   dirs.push(dir);
   const store = join(dir, 'store.db');
-  const slmgr = async (argv: string[], extra: Partial<CliEnvironment> = {}) => {
-    let stdout = '';
-    let stderr = '';
-    const status = await run({
+  const slmgr = (argv: string[], extra: Partial<CliEnvironment> = {}) =>
+    runCaptured({
       argv,
       env: { SLMGR_STORE: store, SLMGR_NOW: recorded.requestTime.toISOString() },
-      platform: 'linux',
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
       hostname: 'ws-0042',
       homedir: dir,
       kmsInputs: inputs,
       ...extra,
     });
-    return { status, stdout, stderr };
-  };
   return {
     slmgr,
     async install() {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { run, type CliEnvironment } from '../../src/cli/main.js';
+import { runCaptured } from '../helpers/run-captured.js';
 
 export const HOSTNAME = 'adminpc';
 export const START = '2026-11-25T12:00:00Z';
@@ -41,21 +41,8 @@ export class OfflineLab {
   readonly store = join(this.dir, 'store.db');
   now = START;
 
-  async run(argv: readonly string[], extraEnv: Record<string, string> = {}): Promise<Outcome> {
-    let stdout = '';
-    let stderr = '';
-    const io: CliEnvironment = {
-      argv,
-      env: { SLMGR_STORE: this.store, SLMGR_NOW: this.now, ...extraEnv },
-      platform: 'linux',
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      hostname: HOSTNAME,
-      homedir: this.dir,
-      dnsSuffix: null,
-    };
-    const status = await run(io);
-    return { status, stdout, stderr };
+  run(argv: readonly string[], extraEnv: Record<string, string> = {}): Promise<Outcome> {
+    return runCaptured({ argv, env: { SLMGR_STORE: this.store, SLMGR_NOW: this.now, ...extraEnv }, hostname: HOSTNAME, homedir: this.dir, dnsSuffix: null });
   }
 
   async json(argv: readonly string[]): Promise<JsonOutcome> {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { run, type CliEnvironment } from '../../src/cli/main.js';
+import { runCaptured } from '../helpers/run-captured.js';
 import { Store } from '../../src/store/store.js';
 import { slmgr as spawnSlmgr, slmgrOutput } from './helpers.js';
 
@@ -44,21 +44,8 @@ function lab() {
   const dir = mkdtempSync(join(tmpdir(), 'slmgr-token-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const store = join(dir, 'store.db');
-  const slmgr = async (argv: string[], now = NOW): Promise<Result> => {
-    let stdout = '';
-    let stderr = '';
-    const io: CliEnvironment = {
-      argv,
-      platform: 'linux',
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      hostname: HOST,
-      homedir: dir,
-      env: { SLMGR_STORE: store, SLMGR_NOW: now },
-    };
-    const status = await run(io);
-    return { status, stdout, stderr };
-  };
+  const slmgr = (argv: string[], now = NOW): Promise<Result> =>
+    runCaptured({ argv, hostname: HOST, homedir: dir, env: { SLMGR_STORE: store, SLMGR_NOW: now } });
   const json = async (argv: string[], now = NOW) => {
     const r = await slmgr([...argv, '--json'], now);
     return { ...r, doc: JSON.parse(r.stdout) as Record<string, any> };

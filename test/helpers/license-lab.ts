@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { run, type CliEnvironment } from '../../src/cli/main.js';
+import { runCaptured } from './run-captured.js';
 
 export const NOW = '2026-11-25T12:00:00Z';
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/licenses/', import.meta.url));
@@ -42,21 +42,7 @@ export function lab(): Lab {
   const dir = mkdtempSync(join(tmpdir(), 'slmgr-ilc-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const store = join(dir, 'store.db');
-  const slmgr = async (...argv: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const io: CliEnvironment = {
-      argv,
-      platform: 'linux',
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      hostname: 'ws-0042',
-      homedir: dir,
-      env: { SLMGR_STORE: store, SLMGR_NOW: NOW },
-    };
-    const status = await run(io);
-    return { status, stdout, stderr };
-  };
+  const slmgr = (...argv: string[]) => runCaptured({ argv, hostname: 'ws-0042', homedir: dir, env: { SLMGR_STORE: store, SLMGR_NOW: NOW } });
   return {
     dir,
     store,

@@ -7,20 +7,13 @@ import { isIP } from 'node:net';
 import { DnsLookupError, lookupSrv } from '../../discovery/dns.js';
 import type { DnsServer } from '../../discovery/endpoint.js';
 import { kmsSrvName, type SrvRecord } from '../../discovery/srv.js';
-import { elapsedMs, failedStep, type CheckProduct, type HostProbe, type KmsAnswer, type Problem, type ProbeResult, type StepObservation } from '../../commands/check.js';
+import { elapsedMs, failedStep, type HostProbe, type KmsAnswer, type Problem, type ProbeRequest, type ProbeResult, type StepObservation } from '../../commands/check.js';
 import { InterruptedError } from '../../errors.js';
 import { KmsProtocolError } from '../../kms/errors.js';
 import { KmsSession, type KmsConnectionOptions } from './client.js';
 import { KmsConnectionError, type KmsTransport } from './transport.js';
 
-export interface KmsProbeOptions {
-  /** A host named on the command line; otherwise the domain's SRV records are probed. */
-  target: { host: string; port: number } | null;
-  domain: { name: string; source: string } | null;
-  product: CheckProduct;
-  clientMachineId: string;
-  workstationName: string;
-  protocolVersion?: 4 | 5 | 6;
+export interface KmsProbeOptions extends ProbeRequest {
   dnsServer?: DnsServer;
   timeoutMs: number;
   connectTimeoutMs: number;

@@ -3,22 +3,15 @@
 // keys — and a KMS request answered by the simulated host (so the probe's CMID counts once, as it
 // would on a real host). Runs inside the command's store transaction.
 
-import { elapsedMs, failedStep, type CheckProduct, type HostProbe, type ProbeResult, type StepObservation } from '../../commands/check.js';
+import { elapsedMs, failedStep, type HostProbe, type ProbeRequest, type ProbeResult, type StepObservation } from '../../commands/check.js';
 import { kmsSrvName, type SrvRecord } from '../../discovery/srv.js';
 import { SL_E_VL_KEY_MANAGEMENT_SERVICE_ID_MISMATCH, SL_E_VL_NOT_ENOUGH_COUNT } from '../../licensing/hresult-codes.js';
 import { LicenseStatus } from '../../licensing/license-state.js';
 import { ActivationBatch, askLabHost, type SimContext } from './activation.js';
 import { isServingHost, srvRecords } from './lab.js';
 
-export interface LabProbeOptions {
-  target: { host: string; port: number } | null;
-  domain: { name: string; source: string } | null;
-  product: CheckProduct;
-  clientMachineId: string;
-  workstationName: string;
-  /** --protocol: what the request would be sent as (the simulated host answers any version). */
-  protocolVersion?: 4 | 5 | 6;
-}
+/** The simulated host answers any protocol version; --protocol only shows in the report. */
+export type LabProbeOptions = ProbeRequest;
 
 
 function probeLabHost(sim: SimContext, batch: ActivationBatch, host: string, port: number, source: HostProbe['source'], record: SrvRecord | null, options: LabProbeOptions): HostProbe {
