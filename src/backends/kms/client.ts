@@ -101,7 +101,6 @@ export function assertPrintableEpid(epid: string): void {
 
 export class KmsSession {
   private callId = FIRST_CALL_ID;
-  private requestsSent = 0;
 
   private constructor(
     readonly endpoint: KmsEndpoint,
@@ -161,12 +160,11 @@ export class KmsSession {
       version === 4 ? undefined : random(16),
     );
     // Windows sends a connection's first request over NDR32 and the later ones over NDR64.
-    const useNdr64 = this.contexts.ndr64 !== null && (this.contexts.ndr32 === null || this.requestsSent > 0);
+    const useNdr64 = this.contexts.ndr64 !== null && (this.contexts.ndr32 === null || this.callId > FIRST_CALL_ID);
     const syntax = useNdr64 ? 'NDR64' : 'NDR32';
     const contextId = (useNdr64 ? this.contexts.ndr64 : this.contexts.ndr32) as number;
     const callId = this.callId;
     this.callId += 1;
-    this.requestsSent += 1;
     const pdu = buildRequest({ callId, contextId, syntax, kmsMessage: kmsRequest.message });
     const answer = await this.connection.exchange(pdu, deadline(this.options));
     const { kmsMessage } = parseResponse(answer, { callId, contextId, syntax });
